@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "pipeline-agent",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pipeline-agent", targets: ["PipelineAgent"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGit2",
+            path: "Sources/CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(
+            name: "SpecModel",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "GitSource",
+            dependencies: ["CGit2", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Reconciler",
+            dependencies: ["SpecModel", "GitSource", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "PipelineAgent",
+            dependencies: [
+                "SpecModel", "GitSource", "Reconciler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SpecModelTests", dependencies: ["SpecModel", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "GitSource", "SpecModel", "TestSupport"]),
+        .testTarget(name: "PipelineAgentTests", dependencies: ["SpecModel", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,99 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A TCP socket listening on 127.0.0.1 that never accepts or answers: a stalled server.
+public final class SilentListener: @unchecked Sendable {
+    public let port: UInt16
+    private let descriptor: Int32
+
+    public init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 16) == 0 else {
+            close(descriptor)
+            throw CommandFailed.socket("bind/listen failed")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    deinit {
+        close(descriptor)
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+public func freeLoopbackPort() throws -> UInt16 {
+    let listener = try SilentListener()
+    return listener.port
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`.
+public func waitForPort(_ port: UInt16, timeout: TimeInterval = 10) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        close(descriptor)
+        if connected == 0 { return true }
+        usleep(50_000)
+    }
+    return false
+}
+
+/// `git daemon` serving a directory over git:// on loopback, stopped on release.
+public final class GitDaemon: @unchecked Sendable {
+    public let port: UInt16
+    private let process = Process()
+
+    public init(serving directory: String) throws {
+        port = try freeLoopbackPort()
+        // Run git-daemon itself, not the `git` wrapper, so that terminating it stops the server.
+        let execPath = try sh("git", "--exec-path")
+        process.executableURL = URL(fileURLWithPath: "\(execPath)/git-daemon")
+        process.arguments = [
+            "--reuseaddr", "--base-path=\(directory)", "--export-all", "--listen=127.0.0.1",
+            "--port=\(port)", directory,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        guard waitForPort(port) else { throw CommandFailed.socket("git daemon did not start on \(port)") }
+    }
+
+    /// The git:// URL of a repository under the served directory.
+    public func url(_ name: String) -> String { "git://127.0.0.1:\(port)/\(name)" }
+
+    deinit {
+        // SIGKILL: the daemon can inherit a mask that blocks SIGTERM from the test runner's threads.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+extension CommandFailed {
+    static func socket(_ message: String) -> CommandFailed {
+        CommandFailed(command: ["socket"], result: ProcessResult(status: -1, stdout: "", stderr: message))
+    }
+}
