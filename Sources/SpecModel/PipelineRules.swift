@@ -3,13 +3,13 @@ import Foundation
 /// Checks that need the whole pipeline rather than one value: names, the stage graph,
 /// windows, approvals and checks. Structural checks have already passed.
 struct PipelineRules {
-    let pipeline: Pipeline
+    let draft: PipelineDraft
     let file: String
     let locations: [String: SourceLocation]
     private(set) var diagnostics: [Diagnostic] = []
 
-    init(pipeline: Pipeline, file: String, locations: [String: SourceLocation]) {
-        self.pipeline = pipeline
+    init(draft: PipelineDraft, file: String, locations: [String: SourceLocation]) {
+        self.draft = draft
         self.file = file
         self.locations = locations
     }
@@ -19,53 +19,56 @@ struct PipelineRules {
         checkStageNames()
         checkUpstreams()
         checkCycles()
-        for (index, stage) in pipeline.spec.stages.enumerated() {
-            let path = "spec.stages[\(index)]"
+        for stage in draft.stages {
+            let path = "spec.stages[\(stage.index)]"
             checkApprovals(stage, path: path)
             checkWindows(stage, path: path)
             checkSteps(stage.steps, path: "\(path).steps")
-            checkSteps(stage.rollback ?? [], path: "\(path).rollback")
-            checkChecks(stage.verify ?? [], path: "\(path).verify")
-            checkChecks(stage.health?.checks ?? [], path: "\(path).health.checks")
+            checkSteps(stage.rollback, path: "\(path).rollback")
+            checkChecks(stage.verify, path: "\(path).verify")
+            checkChecks(stage.healthChecks, path: "\(path).health.checks")
             checkDurations(stage, path: path)
-            checkRelativePath(stage.observe?.workdir, path: "\(path).observe.workdir")
+            checkRelativePath(stage.observeWorkdir, path: "\(path).observe.workdir")
         }
     }
 
     private mutating func checkSourcePaths() {
-        for (index, glob) in (pipeline.spec.source.paths ?? []).enumerated() where PathGlob(glob) == nil {
+        for (index, glob) in draft.sourcePaths where PathGlob(glob) == nil {
             error("spec.source.paths[\(index)]", "'\(glob)' is not a relative path glob (no leading '/', no '..')")
         }
     }
 
     private mutating func checkStageNames() {
         var seen = Set<String>()
-        for (index, stage) in pipeline.spec.stages.enumerated() where !seen.insert(stage.name).inserted {
-            error("spec.stages[\(index)].name", "duplicate stage name '\(stage.name)' in pipeline '\(pipeline.name)'")
+        for stage in draft.stages {
+            guard let name = stage.name, !seen.insert(name).inserted else { continue }
+            error("spec.stages[\(stage.index)].name", "duplicate stage name '\(name)' in pipeline '\(draft.name ?? "?")'")
         }
     }
 
     private mutating func checkUpstreams() {
-        let names = pipeline.spec.stages.map(\.name)
-        for (index, stage) in pipeline.spec.stages.enumerated() {
-            guard let upstream = stage.from else { continue }
-            if upstream == stage.name {
-                error("spec.stages[\(index)].from", "stage '\(stage.name)' cannot come from itself")
+        let names = draft.stages.compactMap(\.name)
+        for stage in draft.stages {
+            guard let upstream = stage.from, let name = stage.name else { continue }
+            if upstream == name {
+                error("spec.stages[\(stage.index)].from", "stage '\(name)' cannot come from itself")
             } else if !names.contains(upstream) {
                 let hint = suggestion(upstream, names)
-                error("spec.stages[\(index)].from", "stage '\(stage.name)' comes from unknown stage '\(upstream)'\(hint)")
+                error("spec.stages[\(stage.index)].from", "stage '\(name)' comes from unknown stage '\(upstream)'\(hint)")
             }
         }
     }
 
     private mutating func checkCycles() {
-        let upstreamOf = Dictionary(pipeline.spec.stages.map { ($0.name, $0.from) }, uniquingKeysWith: { first, _ in first })
+        let named = draft.stages.compactMap { stage in stage.name.map { ($0, stage.from) } }
+        let upstreamOf = Dictionary(named, uniquingKeysWith: { first, _ in first })
         var reported = Set<String>()
-        for (index, stage) in pipeline.spec.stages.enumerated() where stage.from != stage.name {
-            guard let chain = cycle(from: stage.name, upstreamOf: upstreamOf), reported.isDisjoint(with: chain) else { continue }
+        for stage in draft.stages {
+            guard let name = stage.name, stage.from != name else { continue }
+            guard let chain = cycle(from: name, upstreamOf: upstreamOf), reported.isDisjoint(with: chain) else { continue }
             reported.formUnion(chain)
-            let shown = (chain + [stage.name]).joined(separator: " ← ")
-            error("spec.stages[\(index)].from", "stages form a cycle: \(shown)")
+            let shown = (chain + [name]).joined(separator: " ← ")
+            error("spec.stages[\(stage.index)].from", "stages form a cycle: \(shown)")
         }
     }
 
@@ -82,10 +85,10 @@ struct PipelineRules {
         return nil
     }
 
-    private mutating func checkApprovals(_ stage: Stage, path: String) {
+    private mutating func checkApprovals(_ stage: StageDraft, path: String) {
         guard let approvals = stage.approvals else {
-            if stage.promotionMode == .manual {
-                warning("\(path).promotion", "manual stage '\(stage.name)' has no approvals block, so only a pin can move it")
+            if stage.promotion == .manual {
+                warning("\(path).promotion", "manual stage '\(stage.name ?? "?")' has no approvals block, so only a pin can move it")
             }
             return
         }
@@ -103,12 +106,12 @@ struct PipelineRules {
         }
     }
 
-    private mutating func checkWindows(_ stage: Stage, path: String) {
-        for (index, window) in (stage.windows ?? []).enumerated() {
+    private mutating func checkWindows(_ stage: StageDraft, path: String) {
+        for (index, zone) in stage.timezones where TimeZone(identifier: zone) == nil {
+            error("\(path).windows[\(index)].timezone", "unknown time zone '\(zone)'; use an IANA name such as Europe/Berlin or UTC")
+        }
+        for (index, window) in stage.windows {
             let windowPath = "\(path).windows[\(index)]"
-            if let zone = window.timezone, TimeZone(identifier: zone) == nil {
-                error("\(windowPath).timezone", "unknown time zone '\(zone)'; use an IANA name such as Europe/Berlin or UTC")
-            }
             if window.from == window.to {
                 error("\(windowPath).to", "window opens and closes at \(window.from); it would never be open")
             }
@@ -118,9 +121,9 @@ struct PipelineRules {
         }
     }
 
-    private mutating func checkSteps(_ steps: [Step], path: String) {
+    private mutating func checkSteps(_ steps: [(Int, Step)], path: String) {
         var seen = Set<String>()
-        for (index, step) in steps.enumerated() {
+        for (index, step) in steps {
             if !seen.insert(step.name).inserted {
                 error("\(path)[\(index)].name", "duplicate step name '\(step.name)'")
             }
@@ -131,9 +134,9 @@ struct PipelineRules {
         }
     }
 
-    private mutating func checkChecks(_ checks: [Check], path: String) {
+    private mutating func checkChecks(_ checks: [(Int, Check)], path: String) {
         var seen = Set<String>()
-        for (index, check) in checks.enumerated() {
+        for (index, check) in checks {
             let checkPath = "\(path)[\(index)]"
             if !seen.insert(check.name).inserted {
                 error("\(checkPath).name", "duplicate check name '\(check.name)'")
@@ -164,11 +167,11 @@ struct PipelineRules {
         }
     }
 
-    private mutating func checkDurations(_ stage: Stage, path: String) {
+    private mutating func checkDurations(_ stage: StageDraft, path: String) {
         if stage.timeout?.milliseconds == 0 {
             error("\(path).timeout", "a promotion timeout of 0 would fail every promotion")
         }
-        if stage.health?.interval.milliseconds == 0 {
+        if stage.healthInterval?.milliseconds == 0 {
             error("\(path).health.interval", "a health interval of 0 would run the checks without pause")
         }
     }

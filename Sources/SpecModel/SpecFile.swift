@@ -90,10 +90,10 @@ public struct SpecFile: Sendable {
         var validator = StructuralValidator(file: path)
         validator.check(root, against: SpecSchema.pipeline, path: "", fallback: at)
         diagnostics += validator.diagnostics
-        guard validator.diagnostics.isEmpty, let pipeline = decode(Pipeline.self, root, at: at) else { return }
-        var rules = PipelineRules(pipeline: pipeline, file: path, locations: validator.locations)
+        var rules = PipelineRules(draft: PipelineDraft(root), file: path, locations: validator.locations)
         rules.run()
         diagnostics += rules.diagnostics
+        guard validator.diagnostics.isEmpty, let pipeline = decode(Pipeline.self, root, at: at) else { return }
         pipelines.append(PipelineDocument(pipeline: pipeline, file: path, location: at, locations: validator.locations))
     }
 

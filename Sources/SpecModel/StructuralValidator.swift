@@ -122,7 +122,11 @@ struct StructuralValidator {
 
     private mutating func mismatch(_ node: Node, expected type: SchemaType, path: String, at here: SourceLocation) {
         var message = "\(path): expected \(type.noun), found \(ScalarKind.describe(node))"
-        if case .string = type, case .scalar(let scalar) = node, ScalarKind(of: node) != .null {
+        if case .string(.pattern(let pattern)) = type, pattern.expectation.contains("duration"), ScalarKind(of: node) == .int,
+            case .scalar(let scalar) = node
+        {
+            message += "; add a unit, e.g. \(scalar.string)s"
+        } else if case .string = type, case .scalar(let scalar) = node, ScalarKind(of: node) != .null {
             message += scalar.string.contains(":")
                 ? "; YAML reads an unquoted \(scalar.string) as a base-60 number, so quote it: \"\(scalar.string)\""
                 : "; quote it if it is meant as text"

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SpecModel
+
+/// `pipeline-agent validate [DIR]`: the check a team runs on every pull request.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check every pipeline and approval spec under a directory.",
+        discussion: """
+            Reads every .yaml/.yml file under DIR (hidden directories, target/, logs/, dbt_packages/ and
+            node_modules/ are skipped). Files under a pipelines/ or approvals/ directory must be specs;
+            elsewhere, a file counts when a document declares apiVersion pipeline-agent/v1 or kind
+            Pipeline/Approval. Problems are printed as `path:line:column: error: message`.
+            Exit status: 0 valid (warnings allowed), 1 invalid or no specs found, 2 usage error.
+            """
+    )
+
+    @Argument(help: "Directory to check (default: the current directory).")
+    var directory: String = "."
+
+    @Option(help: "Output format: text or json.")
+    var output: OutputFormat = .text
+
+    func validate() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("'\(directory)' is not a directory")
+        }
+    }
+
+    func run() throws {
+        let root = URL(fileURLWithPath: directory)
+        let display = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        let catalog = try SpecDirectory.catalog(under: root, display: display)
+        let report = ValidationReport(catalog: catalog, directory: display)
+        switch output {
+        case .text: report.printText()
+        case .json: try report.printJSON()
+        }
+        if !report.passed { throw ExitCode.failure }
+    }
+}
+
+/// How a command prints its result.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}

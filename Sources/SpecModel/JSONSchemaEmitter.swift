@@ -1,0 +1,49 @@
+import Foundation
+
+/// Turns the spec schema into a JSON Schema (draft 2020-12) document for editors and CI.
+public enum JSONSchemaEmitter {
+    /// The schema of the Pipeline document, as pretty-printed JSON with sorted keys.
+    public static func pipelineSchemaJSON() throws -> Data {
+        var root = schema(for: SpecSchema.pipeline)
+        root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        root["$id"] = "https://pipeline-agent.dev/schemas/pipeline.schema.json"
+        root["title"] = "pipeline-agent Pipeline"
+        root["description"] = "A deliverable's promotion path: a source and a graph of stages (kind: Pipeline)."
+        var data = try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        data.append(0x0A)
+        return data
+    }
+
+    static func schema(for type: SchemaType) -> [String: Any] {
+        switch type {
+        case .object(let object): return objectSchema(object)
+        case .array(let element, let minItems):
+            var result: [String: Any] = ["type": "array", "items": schema(for: element)]
+            if minItems > 0 { result["minItems"] = minItems }
+            return result
+        case .map(let value, let keyPattern):
+            var result: [String: Any] = ["type": "object", "additionalProperties": schema(for: value)]
+            if let keyPattern { result["propertyNames"] = ["pattern": keyPattern.regex] }
+            return result
+        case .string(.nonEmpty): return ["type": "string", "minLength": 1]
+        case .string(.pattern(let pattern)): return ["type": "string", "pattern": pattern.regex]
+        case .string(.oneOf(let values)): return ["type": "string", "enum": values]
+        case .integer(let minimum): return ["type": "integer", "minimum": minimum]
+        case .boolean: return ["type": "boolean"]
+        case .scalar: return ["type": ["string", "number", "boolean"]]
+        }
+    }
+
+    private static func objectSchema(_ object: ObjectSchema) -> [String: Any] {
+        var properties: [String: Any] = [:]
+        for property in object.properties {
+            var described = schema(for: property.type)
+            described["description"] = property.summary
+            properties[property.name] = described
+        }
+        var result: [String: Any] = ["type": "object", "additionalProperties": false, "properties": properties]
+        let required = object.properties.filter(\.required).map(\.name)
+        if !required.isEmpty { result["required"] = required }
+        return result
+    }
+}
