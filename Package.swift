@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "SpecModelTests", dependencies: ["SpecModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "GitSource", "SpecModel", "TestSupport"]),
-        .testTarget(name: "PipelineAgentTests", dependencies: ["SpecModel", "TestSupport"]),
+        .testTarget(name: "PipelineAgentTests", dependencies: ["PipelineAgent", "SpecModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

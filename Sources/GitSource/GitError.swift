@@ -63,7 +63,8 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
         let last = git_error_last()
         let message = last.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "libgit2 error \(code)"
         let errorClass = last.map { $0.pointee.klass } ?? 0
-        return GitError(classify(code, errorClass, message), operation: operation, message: message, code: code, errorClass: errorClass)
+        return GitError(
+            classify(code, errorClass, message), operation: operation, message: message, code: code, errorClass: errorClass)
     }
 
     private static func classify(_ code: Int32, _ errorClass: Int32, _ message: String) -> GitErrorKind {

@@ -22,7 +22,9 @@ public final class GitRepository {
         ensureLibgit2()
         var repository: OpaquePointer?
         try check(git_repository_open(&repository, path), "open repository \(path)")
-        guard let repository else { throw GitError(.notARepository, operation: "open repository \(path)", message: "no repository") }
+        guard let repository else {
+            throw GitError(.notARepository, operation: "open repository \(path)", message: "no repository")
+        }
         return GitRepository(pointer: repository)
     }
 

@@ -1,5 +1,5 @@
-import Foundation
 import CGit2
+import Foundation
 
 /// libgit2 needs one global initialisation; Swift runs a global's initialiser exactly once.
 private let libgit2Initialisation: Int32 = git_libgit2_init()
@@ -58,4 +58,3 @@ extension Person {
             utcOffsetMinutes: Int(value.when.offset))
     }
 }
-

@@ -80,7 +80,8 @@ enum RemoteTransfer {
         usernameFromURL: String?, allowed: UInt32
     ) -> Int32 {
         guard context.nextCredentialAttempt() == 1 else {
-            git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "authentication failed: the remote refused the configured credentials")
+            git_error_set_str(
+                Int32(GIT_ERROR_NET.rawValue), "authentication failed: the remote refused the configured credentials")
             return GIT_EAUTH.rawValue
         }
         switch context.credentials {

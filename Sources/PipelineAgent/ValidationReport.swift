@@ -32,7 +32,8 @@ struct ValidationReport: Encodable {
         }
         let summary: String
         if specFiles == 0 {
-            summary = "error: no pipeline-agent specs found under \(directory) (looked for pipelines/*.yaml and kind: Pipeline/Approval)"
+            summary =
+                "error: no pipeline-agent specs found under \(directory) (looked for pipelines/*.yaml and kind: Pipeline/Approval)"
         } else {
             let names = pipelines.isEmpty ? "" : " (\(pipelines.joined(separator: ", ")))"
             summary =
@@ -40,6 +41,7 @@ struct ValidationReport: Encodable {
                 + "\(pipelines.count) pipeline\(pipelines.count == 1 ? "" : "s")\(names), \(approvals) approval\(approvals == 1 ? "" : "s"); "
                 + "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
         }
+        fflush(nil)  // keep the diagnostics ahead of the summary when both go to one terminal
         FileHandle.standardError.write(Data((summary + "\n").utf8))
     }
 

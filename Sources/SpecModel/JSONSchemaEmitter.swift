@@ -9,7 +9,8 @@ public enum JSONSchemaEmitter {
         root["$id"] = "https://pipeline-agent.dev/schemas/pipeline.schema.json"
         root["title"] = "pipeline-agent Pipeline"
         root["description"] = "A deliverable's promotion path: a source and a graph of stages (kind: Pipeline)."
-        var data = try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        var data = try JSONSerialization.data(
+            withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         data.append(0x0A)
         return data
     }

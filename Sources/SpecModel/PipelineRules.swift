@@ -88,7 +88,8 @@ struct PipelineRules {
     private mutating func checkApprovals(_ stage: StageDraft, path: String) {
         guard let approvals = stage.approvals else {
             if stage.promotion == .manual {
-                warning("\(path).promotion", "manual stage '\(stage.name ?? "?")' has no approvals block, so only a pin can move it")
+                warning(
+                    "\(path).promotion", "manual stage '\(stage.name ?? "?")' has no approvals block, so only a pin can move it")
             }
             return
         }
@@ -99,7 +100,8 @@ struct PipelineRules {
         if approvals.required > distinct.count {
             error(
                 "\(path).approvals.required",
-                "requires \(approvals.required) approvals but lists only \(distinct.count) approver\(distinct.count == 1 ? "" : "s")")
+                "requires \(approvals.required) approvals but lists only \(distinct.count) approver\(distinct.count == 1 ? "" : "s")"
+            )
         }
         if approvals.required == 0 {
             warning("\(path).approvals.required", "required: 0 lets the stage promote without any approval")
@@ -108,7 +110,9 @@ struct PipelineRules {
 
     private mutating func checkWindows(_ stage: StageDraft, path: String) {
         for (index, zone) in stage.timezones where TimeZone(identifier: zone) == nil {
-            error("\(path).windows[\(index)].timezone", "unknown time zone '\(zone)'; use an IANA name such as Europe/Berlin or UTC")
+            error(
+                "\(path).windows[\(index)].timezone", "unknown time zone '\(zone)'; use an IANA name such as Europe/Berlin or UTC"
+            )
         }
         for (index, window) in stage.windows {
             let windowPath = "\(path).windows[\(index)]"

@@ -42,7 +42,8 @@ public struct SpecCatalog: Sendable {
             let at = document.locations["metadata.name"] ?? document.location
             let earlier = "\(first.file):\(first.location.line)"
             diagnostics.append(
-                Diagnostic(.error, file: document.file, at: at, "pipeline '\(document.pipeline.name)' is already defined at \(earlier)"))
+                Diagnostic(
+                    .error, file: document.file, at: at, "pipeline '\(document.pipeline.name)' is already defined at \(earlier)"))
         }
     }
 }

@@ -69,7 +69,8 @@ public struct SpecFile: Sendable {
         let at = root.mark.map { SourceLocation(line: $0.line, column: $0.column) } ?? .start
         if ScalarKind(of: root) == .null { return }
         guard case .mapping = root else {
-            return report(at, "document \(index + 1) must be a mapping with apiVersion and kind, found \(ScalarKind.describe(root))")
+            return report(
+                at, "document \(index + 1) must be a mapping with apiVersion and kind, found \(ScalarKind.describe(root))")
         }
         let kind = root["kind"]?.scalar?.string
         let apiVersion = root["apiVersion"]?.scalar?.string

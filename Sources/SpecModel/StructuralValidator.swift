@@ -71,7 +71,9 @@ struct StructuralValidator {
         }
     }
 
-    private mutating func checkMap(_ node: Node, _ value: SchemaType, keyPattern: TextPattern?, path: String, at here: SourceLocation) {
+    private mutating func checkMap(
+        _ node: Node, _ value: SchemaType, keyPattern: TextPattern?, path: String, at here: SourceLocation
+    ) {
         guard case .mapping(let mapping) = node else {
             return mismatch(node, expected: .map(of: value, keyPattern: keyPattern), path: path, at: here)
         }
@@ -112,7 +114,9 @@ struct StructuralValidator {
 
     /// Returns the scalar's text when its resolved kind is acceptable, else reports a mismatch.
     @discardableResult
-    private mutating func expectScalar(_ node: Node, kinds: Set<ScalarKind>, type: SchemaType, path: String, at here: SourceLocation) -> String? {
+    private mutating func expectScalar(
+        _ node: Node, kinds: Set<ScalarKind>, type: SchemaType, path: String, at here: SourceLocation
+    ) -> String? {
         guard case .scalar(let scalar) = node, kinds.contains(ScalarKind(of: node)) else {
             mismatch(node, expected: type, path: path, at: here)
             return nil
@@ -127,7 +131,8 @@ struct StructuralValidator {
         {
             message += "; add a unit, e.g. \(scalar.string)s"
         } else if case .string = type, case .scalar(let scalar) = node, ScalarKind(of: node) != .null {
-            message += scalar.string.contains(":")
+            message +=
+                scalar.string.contains(":")
                 ? "; YAML reads an unquoted \(scalar.string) as a base-60 number, so quote it: \"\(scalar.string)\""
                 : "; quote it if it is meant as text"
         }

@@ -56,7 +56,10 @@ struct GoldenDiagnosticsTests {
     func oversized() {
         let big = Data(repeating: UInt8(ascii: "#"), count: SpecFile.maxBytes + 1)
         let file = SpecFile(path: "big.yaml", bytes: big)
-        #expect(file.diagnostics.map(\.message) == ["file is \(SpecFile.maxBytes + 1) bytes, over the \(SpecFile.maxBytes)-byte limit for spec files"])
+        #expect(
+            file.diagnostics.map(\.message) == [
+                "file is \(SpecFile.maxBytes + 1) bytes, over the \(SpecFile.maxBytes)-byte limit for spec files"
+            ])
     }
 
     @Test("aliases that would expand into a huge tree are reported without walking it")

@@ -61,13 +61,16 @@ struct RobustnessTests {
     @Test("pure random bytes and random YAML-ish text")
     func randomInput() {
         var random = SplitMix(state: 42)
-        let tokens = ["apiVersion: pipeline-agent/v1\n", "kind: Pipeline\n", "- ", ": ", "stages", "steps", "{", "}", "[", "]",
-            "&a ", "*a ", "---\n", "\n  ", "name: x", "'", "\"", "!!int ", "? ", "<<: *a\n", "#"]
+        let tokens = [
+            "apiVersion: pipeline-agent/v1\n", "kind: Pipeline\n", "- ", ": ", "stages", "steps", "{", "}", "[", "]",
+            "&a ", "*a ", "---\n", "\n  ", "name: x", "'", "\"", "!!int ", "? ", "<<: *a\n", "#",
+        ]
         for round in 0..<500 {
             let count = Int.random(in: 0...200, using: &random)
             let bytes = Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &random) })
             assertLocated(bytes, "random-\(round)")
-            let text = (0..<Int.random(in: 0...60, using: &random)).map { _ in tokens.randomElement(using: &random) ?? "" }.joined()
+            let text = (0..<Int.random(in: 0...60, using: &random)).map { _ in tokens.randomElement(using: &random) ?? "" }
+                .joined()
             assertLocated(Data(text.utf8), "tokens-\(round)")
         }
     }

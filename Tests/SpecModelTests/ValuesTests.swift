@@ -5,7 +5,9 @@ import Testing
 struct ValuesTests {
     @Test(
         "durations",
-        arguments: [("90s", 90_000), ("15m", 900_000), ("2h", 7_200_000), ("1h30m", 5_400_000), ("250ms", 250), ("1d", 86_400_000)])
+        arguments: [
+            ("90s", 90_000), ("15m", 900_000), ("2h", 7_200_000), ("1h30m", 5_400_000), ("250ms", 250), ("1d", 86_400_000),
+        ])
     func durations(text: String, milliseconds: Int64) {
         #expect(SpecDuration(text)?.milliseconds == milliseconds)
     }

@@ -1,0 +1,55 @@
+# Set-up is two commands on a fresh Debian/Ubuntu machine: `make demo` and `make test`.
+# Both install what is missing first (apt packages, the Python venv), then build.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV ?= .venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev pkg-config git openssh-client python3 python3-venv sqlite3
+BIN := .build/debug/pipeline-agent
+
+.PHONY: all deps apt venv build lint test demo schema clean
+
+all: build
+
+## deps: install missing apt packages and create the Python venv
+deps: apt venv
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+## build: compile; fails on any compiler warning in our own code
+build: apt
+	@mkdir -p .build
+	$(SWIFT) build --build-tests 2>&1 | tee .build/build.log
+	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*warning:" .build/build.log; then echo "error: compiler warnings"; exit 1; fi
+
+## lint: swift format in strict mode over Sources and Tests
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests
+
+## test: every test (unit, real git, real processes)
+test: deps lint build
+	$(SWIFT) test --skip-build
+
+## demo: the main job (for now: validate the reference pipeline and the examples)
+demo: deps build
+	@scripts/demo.sh
+
+## schema: regenerate pipelines/pipeline.schema.json from the Swift types
+schema: build
+	$(BIN) schema > pipelines/pipeline.schema.json
+
+clean:
+	rm -rf .build $(VENV)
