@@ -12,9 +12,13 @@ public struct SpecCatalog: Sendable {
     /// Builds a catalog from `(path, bytes)` pairs. `alwaysSpec` decides which paths must hold
     /// specs even when no document says so (files under `pipelines/` and `approvals/`).
     public init(files: [(path: String, bytes: Data)], alwaysSpec: (String) -> Bool = SpecCatalog.isConventionalSpecPath) {
-        for (path, bytes) in files {
-            let file = SpecFile(path: path, bytes: bytes)
-            guard file.declaresSpec || alwaysSpec(path) else { continue }
+        self.init(parsed: files.map { SpecFile(path: $0.path, bytes: $0.bytes) }, alwaysSpec: alwaysSpec)
+    }
+
+    /// Builds a catalog from files parsed earlier (a caller may cache `SpecFile`s by content).
+    public init(parsed: [SpecFile], alwaysSpec: (String) -> Bool = SpecCatalog.isConventionalSpecPath) {
+        for file in parsed {
+            guard file.declaresSpec || alwaysSpec(file.path) else { continue }
             specFileCount += 1
             pipelines += file.pipelines
             approvals += file.approvals

@@ -1,0 +1,56 @@
+import Foundation
+import GitSource
+import Logging
+import SpecModel
+
+/// Reads the specs (pipelines and approvals) of a commit from the mirror. Files are parsed
+/// again only when their blob changed, so a pass over an unchanged branch costs one tree listing.
+public final class SpecReader {
+    /// Where specs live in the watched repository, by convention.
+    public static let defaultDirectories = ["pipelines", "approvals"]
+
+    private let directories: [String]
+    private let logger: Logger
+    private var cache: [ObjectID: SpecFile] = [:]
+    /// How many blobs were parsed since creation (cache misses), for tests and metrics.
+    public private(set) var parseCount = 0
+
+    public init(directories: [String] = SpecReader.defaultDirectories, logger: Logger) {
+        self.directories = directories
+        self.logger = logger
+    }
+
+    /// The validated catalog of every spec file under the spec directories at `commit`.
+    public func catalog(at commit: ObjectID, in repository: GitRepository) throws -> SpecCatalog {
+        var files: [SpecFile] = []
+        var live = Set<ObjectID>()
+        for directory in directories {
+            for entry in try repository.tree(under: directory, in: commit) where Self.isYAML(entry) {
+                live.insert(entry.id)
+                files.append(try file(for: entry, in: repository))
+            }
+        }
+        cache = cache.filter { live.contains($0.key) }
+        return SpecCatalog(parsed: files)
+    }
+
+    private func file(for entry: TreeEntry, in repository: GitRepository) throws -> SpecFile {
+        if let cached = cache[entry.id], cached.path == entry.path { return cached }
+        let bytes: Data
+        do {
+            bytes = try repository.blob(entry.id, path: entry.path, maxBytes: SpecFile.maxBytes)
+        } catch let error as GitError where error.kind == .tooLarge {
+            // Let SpecFile word the size error like any other diagnostic.
+            bytes = Data(count: SpecFile.maxBytes + 1)
+        }
+        parseCount += 1
+        logger.debug("parsing spec file", metadata: ["path": "\(entry.path)", "blob": "\(entry.id.short)"])
+        let parsed = SpecFile(path: entry.path, bytes: bytes)
+        cache[entry.id] = parsed
+        return parsed
+    }
+
+    private static func isYAML(_ entry: TreeEntry) -> Bool {
+        entry.kind == .blob && (entry.path.hasSuffix(".yaml") || entry.path.hasSuffix(".yml"))
+    }
+}
