@@ -12,7 +12,9 @@ public func agentBinary() -> String {
 
 /// Runs the agent with arguments and returns its exit status and output.
 @discardableResult
-public func runAgent(_ arguments: String..., in directory: String? = nil, environment: [String: String] = [:]) throws
+public func runAgent(
+    _ arguments: String..., in directory: String? = nil, environment: [String: String] = [:]
+) throws
     -> ProcessResult
 {
     try runProcess([agentBinary()] + arguments, in: directory, environment: environment)
