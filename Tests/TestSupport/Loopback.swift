@@ -99,3 +99,28 @@ extension CommandFailed {
         CommandFailed(command: ["socket"], result: ProcessResult(status: -1, stdout: "", stderr: message))
     }
 }
+
+/// A smart-HTTP Git server on loopback that requires a token as the basic-auth password.
+public final class GitHTTPServer: @unchecked Sendable {
+    public let port: UInt16
+    private let process = Process()
+
+    public init(serving directory: String, token: String) throws {
+        port = try freeLoopbackPort()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("git_http_server.py")
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, directory, String(port), token]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        guard waitForPort(port) else { throw CommandFailed.socket("git HTTP server did not start on \(port)") }
+    }
+
+    /// The http:// URL of a repository under the served directory.
+    public func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
