@@ -5,10 +5,10 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libgit2-dev libcurl4-openssl-dev pkg-config git openssh-client python3 python3-venv sqlite3
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq
 BIN := .build/debug/pipeline-agent
 
-.PHONY: all deps apt venv build lint test demo schema clean
+.PHONY: all deps apt venv build lint test demo schema clean bench
 
 all: build
 
@@ -53,3 +53,7 @@ schema: build
 
 clean:
 	rm -rf .build $(VENV)
+
+## bench: performance figures (release build); not part of `make test`, machines are noisy
+bench: apt
+	scripts/bench-audit.sh

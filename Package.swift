@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -29,7 +31,17 @@ let package = Package(
         ),
         .target(
             name: "Reconciler",
-            dependencies: ["SpecModel", "GitSource", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "SpecModel", "GitSource",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "audit-bench",
+            dependencies: ["Reconciler"],
+            path: "Benchmarks/AuditBench"
         ),
         .executableTarget(
             name: "PipelineAgent",
@@ -42,7 +54,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["git_http_server.py"]),
         .testTarget(name: "SpecModelTests", dependencies: ["SpecModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "GitSource", "SpecModel", "TestSupport"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "GitSource", "SpecModel", "TestSupport", "audit-bench"]),
         .testTarget(name: "PipelineAgentTests", dependencies: ["PipelineAgent", "SpecModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

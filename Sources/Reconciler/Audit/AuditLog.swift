@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+
+/// Why the audit log refuses to record; the agent must not act while this is thrown.
+public enum AuditError: Error, CustomStringConvertible {
+    case unwritable(path: String, reason: String)
+    case tampered(path: String, problem: AuditProblem)
+    case anchorUnavailable(reason: String)
+
+    public var description: String {
+        switch self {
+        case .unwritable(let path, let reason):
+            return "cannot write the audit log \(path): \(reason); refusing to act until it is writable"
+        case .tampered(let path, let problem):
+            return "the audit log \(path) failed verification at \(problem); refusing to act (run `audit verify`)"
+        case .anchorUnavailable(let reason):
+            return "cannot update the audit anchor in the state store: \(reason); refusing to act"
+        }
+    }
+}
+
+/// The append-only, hash-chained audit log. Every append is written and fsync'd before it
+/// returns, so a record announcing an action is durable before the action starts.
+public final class AuditLog: @unchecked Sendable {
+    public static let fileName = "audit.jsonl"
+
+    public let path: String
+    private let anchors: AuditAnchorStore
+    private let clock: @Sendable () -> Date
+    private let redactor: SecretRedactor
+    private let logger: Logger
+    private let lock = NSLock()
+    private var descriptor: Int32
+    private var head: AuditAnchor?
+    private var failure: AuditError?
+
+    /// Opens the log in `directory`, verifies it against the anchor and repairs a crash in the
+    /// safe direction (writing an `audit.repaired` record); throws when the log was tampered with.
+    public init(
+        directory: String, anchors: AuditAnchorStore, redactor: SecretRedactor = .none, logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        path = "\(directory)/\(Self.fileName)"
+        self.anchors = anchors
+        self.clock = clock
+        self.redactor = redactor
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        descriptor = -1
+        let recovery = try AuditRecovery.prepare(path: path, anchors: anchors)
+        descriptor = try Self.openForAppend(path)
+        head = recovery.head
+        if let repair = recovery.repairEvent {
+            try append([repair])
+            logger.warning("audit log repaired after a crash", metadata: ["detail": "\(repair.detail)"])
+        } else if recovery.anchorNeedsUpdate, let head {
+            try storeAnchor(head)
+        }
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// The newest record's seq and hash.
+    public var currentHead: AuditAnchor? { lock.withLock { head } }
+
+    /// Appends one event; returns its sealed record once it is on disk.
+    @discardableResult
+    public func append(_ event: AuditEvent) throws -> AuditRecord {
+        try append([event])[0]
+    }
+
+    /// Appends events with one write and one fsync; all or none are acknowledged.
+    @discardableResult
+    public func append(_ events: [AuditEvent]) throws -> [AuditRecord] {
+        try lock.withLock {
+            if let failure { throw failure }
+            var records: [AuditRecord] = []
+            var prev = head?.hash ?? AuditRecord.genesis
+            var seq = head?.seq ?? 0
+            let now = AuditTime.format(clock())
+            for event in events {
+                var clean = event
+                clean.detail = event.detail.mapValues(redactor.redact)
+                seq += 1
+                let record = AuditRecord(event: clean, seq: seq, time: now, prev: prev)
+                prev = record.hash
+                records.append(record)
+            }
+            guard let last = records.last else { return [] }
+            let text = records.map { $0.canonicalLine + "\n" }.joined()
+            try writeDurably(Data(text.utf8))
+            head = AuditAnchor(seq: last.seq, hash: last.hash)
+            try storeAnchor(AuditAnchor(seq: last.seq, hash: last.hash))
+            return records
+        }
+    }
+
+    private func writeDurably(_ data: Data) throws {
+        let written = data.withUnsafeBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            var offset = 0
+            while offset < buffer.count {
+                let result = write(descriptor, base + offset, buffer.count - offset)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return -1
+                }
+                offset += result
+            }
+            return offset
+        }
+        guard written == data.count, fsync(descriptor) == 0 else {
+            let error = AuditError.unwritable(path: path, reason: String(cString: strerror(errno)))
+            failure = error
+            throw error
+        }
+    }
+
+    private func storeAnchor(_ anchor: AuditAnchor) throws {
+        do {
+            try anchors.setAuditAnchor(anchor)
+        } catch {
+            let failed = AuditError.anchorUnavailable(reason: "\(error)")
+            failure = failed
+            throw failed
+        }
+    }
+
+    static func openForAppend(_ path: String) throws -> Int32 {
+        let existed = FileManager.default.fileExists(atPath: path)
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else {
+            throw AuditError.unwritable(path: path, reason: String(cString: strerror(errno)))
+        }
+        if !existed { syncDirectory(of: path) }
+        return descriptor
+    }
+
+    /// Makes a newly created file's directory entry durable too.
+    static func syncDirectory(of path: String) {
+        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+        guard directory >= 0 else { return }
+        fsync(directory)
+        close(directory)
+    }
+}

@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+
+/// What is wrong with an audit log, at the first record where it shows.
+public struct AuditProblem: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case notARecord = "not a record"
+        case hashMismatch = "hash mismatch"
+        case brokenLink = "broken link"
+        case gap = "gap"
+        case tornTail = "incomplete last record"
+        case missingTail = "missing tail"
+        case anchorMismatch = "anchor mismatch"
+        case anchorBehind = "anchor behind log"
+        case noAnchor = "no anchor"
+    }
+
+    public let seq: Int64
+    public let kind: Kind
+    public let message: String
+
+    public var description: String { "seq \(seq): \(kind.rawValue): \(message)" }
+}
+
+/// The outcome of checking a whole log against its anchor.
+public struct AuditVerification: Sendable {
+    /// Records that passed before the first problem (all of them when intact).
+    public let count: Int64
+    /// The last good record's seq and hash.
+    public let head: AuditAnchor?
+    public let problem: AuditProblem?
+    /// Bytes after the last newline (an append cut short).
+    public let tornBytes: Int
+
+    public var isIntact: Bool { problem == nil }
+}
+
+/// Recomputes the hash chain straight from the bytes. Each line is canonical JSON, so the hash
+/// covers the line minus its `,"hash":"…"` member; no JSON parsing is needed on the hot path.
+public enum AuditVerifier {
+    /// Verifies the log file at `path` (a missing file is an empty log).
+    public static func verify(fileAt path: String, anchor: AuditAnchor?) throws -> AuditVerification {
+        guard FileManager.default.fileExists(atPath: path) else { return verify(Data(), anchor: anchor) }
+        return verify(try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped), anchor: anchor)
+    }
+
+    /// Verifies log contents against an anchor.
+    public static func verify(_ contents: Data, anchor: AuditAnchor?) -> AuditVerification {
+        var chain = ChainWalker(anchorSeq: anchor?.seq)
+        let torn = contents.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> Int in
+            let bytes = buffer.bindMemory(to: UInt8.self)
+            var start = 0
+            while start < bytes.count, chain.problem == nil {
+                guard let end = firstNewline(bytes, from: start) else { break }
+                chain.consume(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                start = end + 1
+            }
+            return chain.problem == nil ? bytes.count - start : 0
+        }
+        if chain.problem == nil, torn > 0 {
+            chain.problem = AuditProblem(
+                seq: chain.seq + 1, kind: .tornTail, message: "\(torn) bytes after the last complete record (an append cut short)")
+        }
+        if chain.problem == nil { chain.problem = anchorProblem(chain, anchor) }
+        let head = chain.seq > 0 ? AuditAnchor(seq: chain.seq, hash: hex(chain.hash)) : nil
+        return AuditVerification(count: chain.seq, head: head, problem: chain.problem, tornBytes: torn)
+    }
+
+    private static func anchorProblem(_ chain: ChainWalker, _ anchor: AuditAnchor?) -> AuditProblem? {
+        guard let anchor else {
+            return chain.seq == 0
+                ? nil : AuditProblem(seq: 1, kind: .noAnchor, message: "the state store has no anchor for \(chain.seq) records")
+        }
+        if anchor.seq > chain.seq {
+            return AuditProblem(
+                seq: chain.seq + 1, kind: .missingTail,
+                message: "the state store anchors seq \(anchor.seq) but the log ends at seq \(chain.seq)")
+        }
+        guard let anchored = chain.anchoredHash else {
+            return AuditProblem(seq: anchor.seq, kind: .anchorMismatch, message: "anchor seq \(anchor.seq) is not in the log")
+        }
+        if hex(anchored) != anchor.hash {
+            return AuditProblem(
+                seq: anchor.seq, kind: .anchorMismatch,
+                message: "the state store anchors hash \(anchor.hash.prefix(12))… but the log has \(hex(anchored).prefix(12))…")
+        }
+        if anchor.seq < chain.seq {
+            return AuditProblem(
+                seq: anchor.seq + 1, kind: .anchorBehind,
+                message: "\(chain.seq - anchor.seq) records after the anchor (seq \(anchor.seq)); the agent repairs this at start")
+        }
+        return nil
+    }
+
+    static func firstNewline(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress, start < bytes.count,
+            let found = memchr(base + start, 0x0A, bytes.count - start)
+        else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

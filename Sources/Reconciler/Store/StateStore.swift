@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+
+/// The last record of the audit log as the state store remembers it, so that a truncated
+/// or swapped log file is detected.
+public struct AuditAnchor: Sendable, Hashable, Codable {
+    public let seq: Int64
+    public let hash: String
+
+    public init(seq: Int64, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+}
+
+/// Where the audit log keeps its anchor.
+public protocol AuditAnchorStore: Sendable {
+    /// The anchor, or nil before the first record.
+    func auditAnchor() throws -> AuditAnchor?
+    /// Replaces the anchor.
+    func setAuditAnchor(_ anchor: AuditAnchor) throws
+}
+
+/// The agent's durable state. SQLite (through GRDB) is the embedded default; the protocol
+/// leaves room for a shared PostgreSQL store.
+public protocol StateStore: AuditAnchorStore {}
+
+/// The SQLite state store under `state.path`.
+public final class SQLiteStateStore: StateStore {
+    public static let fileName = "state.sqlite"
+    let database: DatabaseQueue
+
+    /// Opens (creating and migrating as needed) the store in `directory`.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        database = try DatabaseQueue(path: "\(directory)/\(Self.fileName)", configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-audit-anchor") { db in
+            try db.create(table: "audit_anchor") { table in
+                table.column("id", .integer).primaryKey().check { $0 == 1 }
+                table.column("seq", .integer).notNull()
+                table.column("hash", .text).notNull()
+                table.column("updated_at", .datetime).notNull()
+            }
+        }
+        return migrator
+    }
+
+    public func auditAnchor() throws -> AuditAnchor? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_anchor WHERE id = 1").map {
+                AuditAnchor(seq: $0["seq"], hash: $0["hash"])
+            }
+        }
+    }
+
+    public func setAuditAnchor(_ anchor: AuditAnchor) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_anchor (id, seq, hash, updated_at) VALUES (1, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, updated_at = excluded.updated_at
+                    """, arguments: [anchor.seq, anchor.hash, Date()])
+        }
+    }
+}

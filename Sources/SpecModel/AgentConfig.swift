@@ -1,0 +1,114 @@
+import Foundation
+import Yams
+
+/// The agent's own configuration: it lives with the agent, never in the watched repository,
+/// and holds the trust root (allowed signers, the protect floor, secrets).
+public struct AgentConfig: Sendable, Hashable, Codable {
+    public var source: SourceConfig
+    public var state: StateConfig
+    public var trust: TrustConfig?
+    public var http: HTTPConfig?
+    public var notifications: [String: NotificationChannel]?
+    public var secrets: [String: SecretGrant]?
+    public var protect: [ProtectRule]?
+
+    /// The file this configuration was read from; relative paths resolve against its directory.
+    public var baseDirectory: String = "."
+
+    enum CodingKeys: String, CodingKey {
+        case source, state, trust, http, notifications, secrets, protect
+    }
+
+    /// A path from the config, made absolute against the config file's directory.
+    public func resolve(_ path: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
+        return ((baseDirectory as NSString).appendingPathComponent(expanded) as NSString).standardizingPath
+    }
+
+    /// The state directory, absolute.
+    public var stateDirectory: String { resolve(state.path) }
+}
+
+/// The watched repository.
+public struct SourceConfig: Sendable, Hashable, Codable {
+    public var url: String
+    public var branch: String?
+    public var pollInterval: SpecDuration?
+    public var tokenEnv: String?
+    public var sshKey: String?
+}
+
+/// Where the agent keeps its state.
+public struct StateConfig: Sendable, Hashable, Codable {
+    public var path: String
+}
+
+/// The trust root for approvals.
+public struct TrustConfig: Sendable, Hashable, Codable {
+    public var allowedSigners: String
+}
+
+/// The HTTP listener.
+public struct HTTPConfig: Sendable, Hashable, Codable {
+    public var listen: String
+    public var webhookSecretEnv: String?
+}
+
+/// A notification destination; secrets are named by environment variable.
+public struct NotificationChannel: Sendable, Hashable, Codable {
+    public var type: String
+    public var url: String?
+    public var urlEnv: String?
+    public var routingKeyEnv: String?
+    public var hmacSecretEnv: String?
+}
+
+/// A secret read from the agent's environment and granted to some stages.
+public struct SecretGrant: Sendable, Hashable, Codable {
+    public var env: String
+    public var stages: [String]?
+}
+
+/// A policy floor for matching pipelines and stages.
+public struct ProtectRule: Sendable, Hashable, Codable {
+    public var pipeline: String
+    public var stage: String
+    public var promotion: PromotionMode?
+    public var minApprovals: Int?
+    public var approvers: [String]?
+}
+
+/// Reads and validates an agent config file.
+public enum AgentConfigLoader {
+    /// The config, or the located diagnostics that prevent using it.
+    public static func load(path: String) -> Result<AgentConfig, ConfigError> {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            return .failure(ConfigError(diagnostics: [Diagnostic(.error, file: path, at: .start, "cannot read the config file")]))
+        }
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            return .failure(ConfigError(diagnostics: [Diagnostic(.error, file: path, at: .start, "config is not UTF-8")]))
+        }
+        do {
+            guard let root = try Parser(yaml: text).singleRoot() else {
+                return .failure(ConfigError(diagnostics: [Diagnostic(.error, file: path, at: .start, "config is empty")]))
+            }
+            var validator = StructuralValidator(file: path)
+            validator.check(root, against: ConfigSchema.config, path: "", fallback: .start)
+            guard validator.diagnostics.isEmpty else { return .failure(ConfigError(diagnostics: validator.diagnostics)) }
+            var config = try YAMLDecoder().decode(AgentConfig.self, from: root)
+            config.baseDirectory = (URL(fileURLWithPath: path).standardizedFileURL.path as NSString).deletingLastPathComponent
+            return .success(config)
+        } catch {
+            var file = SpecFile(path: path, bytes: Data())
+            file.reportYAML(error)
+            return .failure(ConfigError(diagnostics: file.diagnostics))
+        }
+    }
+}
+
+/// A config that cannot be used, with every reason.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let diagnostics: [Diagnostic]
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}

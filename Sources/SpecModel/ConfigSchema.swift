@@ -1,0 +1,74 @@
+/// The schema of the agent config file.
+enum ConfigSchema {
+    static let text = SchemaType.string(.nonEmpty)
+    static let envName = SchemaType.string(.pattern(SpecSchema.envName))
+
+    static let channel = SchemaType.object(
+        ObjectSchema(
+            "notification channel",
+            [
+                Property("type", .string(.oneOf(["slack", "pagerduty", "webhook"])), required: true, "Channel kind"),
+                Property("url", SpecSchema.httpURL, "Destination URL (not secret)"),
+                Property("urlEnv", envName, "Environment variable holding a secret URL"),
+                Property("routingKeyEnv", envName, "Environment variable holding a PagerDuty routing key"),
+                Property("hmacSecretEnv", envName, "Environment variable holding the webhook HMAC secret"),
+            ]))
+
+    static let protectRule = SchemaType.object(
+        ObjectSchema(
+            "protect rule",
+            [
+                Property("pipeline", text, required: true, "Pipeline name glob"),
+                Property("stage", text, required: true, "Stage name glob"),
+                Property("promotion", .string(.oneOf(["auto", "manual"])), "Floor for the promotion mode"),
+                Property("minApprovals", .integer(minimum: 0), "Floor for the approval count"),
+                Property("approvers", .array(of: SpecSchema.principal, minItems: 1), "Only these principals count"),
+            ]))
+
+    static let config = SchemaType.object(
+        ObjectSchema(
+            "agent config",
+            [
+                Property(
+                    "source",
+                    .object(
+                        ObjectSchema(
+                            "source",
+                            [
+                                Property("url", text, required: true, "Watched repository: path or URL"),
+                                Property("branch", text, "Default branch (pipelines name their own)"),
+                                Property("pollInterval", SpecSchema.duration, "How often to poll (default 60s)"),
+                                Property("tokenEnv", envName, "Environment variable with an HTTPS token"),
+                                Property("sshKey", text, "Private key for ssh:// URLs"),
+                            ])), required: true, "The watched repository"),
+                Property(
+                    "state", .object(ObjectSchema("state", [Property("path", text, required: true, "State directory")])),
+                    required: true, "Where state, audit log and work directories live"),
+                Property(
+                    "trust",
+                    .object(
+                        ObjectSchema("trust", [Property("allowedSigners", text, required: true, "OpenSSH allowed_signers file")])),
+                    "The approval trust root"),
+                Property(
+                    "http",
+                    .object(
+                        ObjectSchema(
+                            "http",
+                            [
+                                Property("listen", text, required: true, "host:port"),
+                                Property("webhookSecretEnv", envName, "Environment variable with the webhook secret"),
+                            ])), "HTTP listener"),
+                Property("notifications", .map(of: channel, keyPattern: nil), "Named notification channels"),
+                Property(
+                    "secrets",
+                    .map(
+                        of: .object(
+                            ObjectSchema(
+                                "secret",
+                                [
+                                    Property("env", envName, required: true, "Environment variable holding the value"),
+                                    Property("stages", .array(of: text, minItems: 0), "Stages whose steps see it"),
+                                ])), keyPattern: SpecSchema.envName), "Secrets granted per stage"),
+                Property("protect", .array(of: protectRule, minItems: 0), "Policy floor the repository cannot loosen"),
+            ]))
+}
