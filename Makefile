@@ -37,7 +37,7 @@ build: apt
 
 ## lint: swift format in strict mode over Sources and Tests
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests
+	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks
 
 ## test: every test (unit, real git, real processes)
 test: deps lint build

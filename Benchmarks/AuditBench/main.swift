@@ -51,7 +51,8 @@ func appendLoop() throws {
 func measure(_ label: String, records: Int, _ body: () throws -> Void) rethrows {
     let start = ContinuousClock.now
     try body()
-    let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+    let seconds =
+        Double((ContinuousClock.now - start).components.attoseconds) / 1e18
         + Double((ContinuousClock.now - start).components.seconds)
     let rate = Double(records) / seconds
     print(String(format: "%-44@ %10d records %8.3f s %12.0f /s", label as NSString, records, seconds, rate))
@@ -87,7 +88,9 @@ do {
     case "append": try appendLoop()
     case "figures", nil: try figures()
     default:
-        print("usage: audit-bench [figures [--verify-records N]] | append --dir DIR [--batch N] [--count N] [--file-size-limit BYTES]")
+        print(
+            "usage: audit-bench [figures [--verify-records N]] | append --dir DIR [--batch N] [--count N] [--file-size-limit BYTES]"
+        )
         exit(2)
     }
 } catch {

@@ -38,7 +38,8 @@ struct AuditCrashTests {
             let log = try AuditLog(directory: scratch.path, anchors: store, logger: Logger(label: "crash"))
             let verification = try AuditVerifier.verify(fileAt: log.path, anchor: store.auditAnchor())
             #expect(verification.isIntact, "round \(round): \(String(describing: verification.problem))")
-            #expect(verification.count >= highestAcked, "round \(round): acknowledged \(highestAcked), log has \(verification.count)")
+            #expect(
+                verification.count >= highestAcked, "round \(round): acknowledged \(highestAcked), log has \(verification.count)")
         }
         #expect(highestAcked > 0)
     }

@@ -59,7 +59,8 @@ public enum AuditVerifier {
         }
         if chain.problem == nil, torn > 0 {
             chain.problem = AuditProblem(
-                seq: chain.seq + 1, kind: .tornTail, message: "\(torn) bytes after the last complete record (an append cut short)")
+                seq: chain.seq + 1, kind: .tornTail, message: "\(torn) bytes after the last complete record (an append cut short)"
+            )
         }
         if chain.problem == nil { chain.problem = anchorProblem(chain, anchor) }
         let head = chain.seq > 0 ? AuditAnchor(seq: chain.seq, hash: hex(chain.hash)) : nil
@@ -87,7 +88,8 @@ public enum AuditVerifier {
         if anchor.seq < chain.seq {
             return AuditProblem(
                 seq: anchor.seq + 1, kind: .anchorBehind,
-                message: "\(chain.seq - anchor.seq) records after the anchor (seq \(anchor.seq)); the agent repairs this at start")
+                message: "\(chain.seq - anchor.seq) records after the anchor (seq \(anchor.seq)); the agent repairs this at start"
+            )
         }
         return nil
     }
