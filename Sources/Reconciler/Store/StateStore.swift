@@ -23,7 +23,28 @@ public protocol AuditAnchorStore: Sendable {
 
 /// The agent's durable state. SQLite (through GRDB) is the embedded default; the protocol
 /// leaves room for a shared PostgreSQL store.
-public protocol StateStore: AuditAnchorStore {}
+public protocol StateStore: AuditAnchorStore {
+    /// Every stage the agent has recorded.
+    func stages() throws -> [StageKey: StageRecord]
+    /// Saves a stage's record.
+    func saveStage(_ record: StageRecord) throws
+    /// All promotions, oldest first.
+    func promotions() throws -> [PromotionRecord]
+    /// Records a promotion that starts now; returns it with its id.
+    func startPromotion(
+        _ key: StageKey, candidate: String, previous: String?, specDigest: String, at: Date
+    ) throws -> PromotionRecord
+    /// Closes a promotion with its outcome.
+    func finishPromotion(_ id: Int64, status: PromotionStatus, reason: String?, at: Date) throws
+    /// Records a step, rollback step or check run.
+    func recordStepRun(_ run: StepRunRecord) throws
+    /// Step runs of one promotion, in order.
+    func stepRuns(promotion id: Int64) throws -> [StepRunRecord]
+    /// The last plan written, as JSON, and when.
+    func lastPlan() throws -> String?
+    /// Replaces the last plan.
+    func saveLastPlan(_ json: String, at: Date) throws
+}
 
 /// The SQLite state store under `state.path`.
 public final class SQLiteStateStore: StateStore {
@@ -48,6 +69,9 @@ public final class SQLiteStateStore: StateStore {
                 table.column("hash", .text).notNull()
                 table.column("updated_at", .datetime).notNull()
             }
+        }
+        migrator.registerMigration("v2-stages-promotions") { db in
+            try StoreSchema.createStateTables(db)
         }
         return migrator
     }

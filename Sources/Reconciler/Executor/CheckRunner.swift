@@ -1,0 +1,119 @@
+import Foundation
+import SpecModel
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The outcome of one verification or health check.
+public struct CheckResult: Sendable, Hashable {
+    public enum Level: String, Sendable, Codable {
+        case passed, warning, failed
+    }
+
+    public let name: String
+    public let level: Level
+    /// The number the thresholds were applied to, when there is one.
+    public let measured: Int64?
+    public let message: String
+
+    /// The stage health this result implies.
+    public var health: Health {
+        switch level {
+        case .passed: return .healthy
+        case .warning: return .warning
+        case .failed: return .critical
+        }
+    }
+}
+
+/// Runs checks against a checkout: commands, dbt results files and HTTP endpoints.
+struct CheckRunner {
+    let checkout: String
+    let environment: [String: String]
+    let logDirectory: String
+    let notBefore: Date
+    let cancellation: CancellationFlag?
+
+    func run(_ check: Check) -> CheckResult {
+        if let command = check.run { return runCommand(check, command) }
+        if let path = check.dbtResults { return DbtResults.evaluate(check, path: "\(checkout)/\(path)", notBefore: notBefore) }
+        if let url = check.http { return HTTPCheck.evaluate(check, url: url) }
+        return CheckResult(name: check.name, level: .failed, measured: nil, message: "check has nothing to run")
+    }
+
+    private func runCommand(_ check: Check, _ command: String) -> CheckResult {
+        let logPath = "\(logDirectory)/check-\(check.name).log"
+        let outcome = ProcessRunner.run(
+            command, directory: check.workdir.map { "\(checkout)/\($0)" } ?? checkout, environment: environment,
+            logPath: logPath, timeout: .milliseconds(check.timeout?.milliseconds ?? 600_000), captureLimit: 1 << 20,
+            cancellation: cancellation)
+        guard outcome.succeeded else {
+            return CheckResult(name: check.name, level: .failed, measured: nil, message: "exit status \(outcome.exitStatus)")
+        }
+        guard check.warnIf != nil || check.errorIf != nil else {
+            return CheckResult(name: check.name, level: .passed, measured: nil, message: "exit status 0")
+        }
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let lastLine = text.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        guard let line = lastLine, let value = Double(line.trimmingCharacters(in: .whitespaces)) else {
+            return CheckResult(name: check.name, level: .failed, measured: nil, message: "the last line of output is not a number")
+        }
+        return Thresholds.judge(check, value: value, unit: "")
+    }
+}
+
+/// warnIf / errorIf applied to a measured number.
+enum Thresholds {
+    static func judge(_ check: Check, value: Double, unit: String, defaultError: Threshold? = nil) -> CheckResult {
+        let measured = Int64(value.rounded())
+        let shown = "\(value.truncatingRemainder(dividingBy: 1) == 0 ? String(measured) : String(value))\(unit)"
+        if let error = check.errorIf ?? (check.warnIf == nil ? defaultError : nil), error.isCrossed(by: value) {
+            return CheckResult(name: check.name, level: .failed, measured: measured, message: "\(shown) crosses errorIf \(error)")
+        }
+        if let warn = check.warnIf, warn.isCrossed(by: value) {
+            return CheckResult(name: check.name, level: .warning, measured: measured, message: "\(shown) crosses warnIf \(warn)")
+        }
+        return CheckResult(name: check.name, level: .passed, measured: measured, message: "\(shown) within thresholds")
+    }
+}
+
+/// An HTTP check: status and latency (FoundationNetworking, which is libcurl underneath).
+enum HTTPCheck {
+    static func evaluate(_ check: Check, url: String) -> CheckResult {
+        guard let target = URL(string: url) else {
+            return CheckResult(name: check.name, level: .failed, measured: nil, message: "bad URL")
+        }
+        let timeout = Double(check.timeout?.milliseconds ?? 10_000) / 1000
+        var request = URLRequest(url: target, timeoutInterval: timeout)
+        request.httpMethod = "GET"
+        let started = Date()
+        let box = ResponseBox()
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { _, response, error in
+            box.set((response as? HTTPURLResponse)?.statusCode, error.map { "\($0.localizedDescription)" })
+            done.signal()
+        }.resume()
+        done.wait()
+        let latency = Int64(Date().timeIntervalSince(started) * 1000)
+        let (status, error) = box.get()
+        guard let status else {
+            return CheckResult(name: check.name, level: .failed, measured: nil, message: error ?? "no response")
+        }
+        let expected = check.expectStatus ?? 200
+        guard status == expected else {
+            return CheckResult(name: check.name, level: .failed, measured: latency, message: "status \(status), expected \(expected)")
+        }
+        if let limit = check.maxLatency, latency > limit.milliseconds {
+            return CheckResult(name: check.name, level: .warning, measured: latency, message: "\(latency) ms, over \(limit)")
+        }
+        return CheckResult(name: check.name, level: .passed, measured: latency, message: "status \(status) in \(latency) ms")
+    }
+
+    private final class ResponseBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: (Int?, String?) = (nil, nil)
+        func set(_ status: Int?, _ error: String?) { lock.withLock { value = (status, error) } }
+        func get() -> (Int?, String?) { lock.withLock { value } }
+    }
+}

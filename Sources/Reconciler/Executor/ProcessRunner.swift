@@ -1,0 +1,111 @@
+import Foundation
+
+/// How a command ended.
+public struct ProcessOutcome: Sendable, Hashable {
+    public enum Ending: Sendable, Hashable {
+        case exited(Int32)
+        case signalled(Int32)
+        case timedOut
+        case interrupted
+        case couldNotStart(String)
+    }
+
+    public let ending: Ending
+    public let duration: Duration
+    /// Bytes the command wrote beyond the capture limit (dropped).
+    public let droppedBytes: Int
+
+    public var succeeded: Bool { ending == .exited(0) }
+
+    /// The exit status to record: the real one, or 128+signal / -1 like a shell reports them.
+    public var exitStatus: Int32 {
+        switch ending {
+        case .exited(let status): return status
+        case .signalled(let signal): return 128 + signal
+        case .timedOut, .interrupted, .couldNotStart: return -1
+        }
+    }
+}
+
+/// Runs `/bin/sh -c` commands in their own process group, so that a timeout or a shutdown
+/// kills everything the command started, with stdout and stderr captured to one file.
+public enum ProcessRunner {
+    /// Grace period between SIGTERM and SIGKILL.
+    public static let killGrace: Duration = .seconds(2)
+
+    public static func run(
+        _ command: String, directory: String, environment: [String: String], logPath: String,
+        timeout: Duration, captureLimit: Int, cancellation: CancellationFlag? = nil
+    ) -> ProcessOutcome {
+        let start = ContinuousClock.now
+        let output: OutputCapture
+        do {
+            output = try OutputCapture(path: logPath, limit: captureLimit)
+        } catch {
+            return ProcessOutcome(ending: .couldNotStart("cannot open \(logPath): \(error)"), duration: .zero, droppedBytes: 0)
+        }
+        let spawned = Spawner.spawn(command, directory: directory, environment: environment, outputDescriptor: output.writeEnd)
+        output.closeWriteEnd()
+        guard case .success(let pid) = spawned else {
+            output.finish()
+            if case .failure(let message) = spawned {
+                return ProcessOutcome(ending: .couldNotStart(message.text), duration: .zero, droppedBytes: 0)
+            }
+            return ProcessOutcome(ending: .couldNotStart("spawn failed"), duration: .zero, droppedBytes: 0)
+        }
+        let ending = wait(pid: pid, deadline: start + timeout, cancellation: cancellation)
+        output.finish()
+        return ProcessOutcome(ending: ending, duration: ContinuousClock.now - start, droppedBytes: output.dropped)
+    }
+
+    private static func wait(pid: pid_t, deadline: ContinuousClock.Instant, cancellation: CancellationFlag?) -> ProcessOutcome.Ending {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { return decode(status) }
+            if result < 0, errno != EINTR { return .exited(-1) }
+            if ContinuousClock.now >= deadline {
+                terminateGroup(pid)
+                return .timedOut
+            }
+            if cancellation?.isCancelled == true {
+                terminateGroup(pid)
+                return .interrupted
+            }
+            usleep(10_000)
+        }
+    }
+
+    /// SIGTERM to the whole group, then SIGKILL after the grace period; reaps the leader.
+    static func terminateGroup(_ pid: pid_t) {
+        kill(-pid, SIGTERM)
+        let deadline = ContinuousClock.now + killGrace
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid {
+                kill(-pid, SIGKILL)
+                return
+            }
+            usleep(20_000)
+        }
+        kill(-pid, SIGKILL)
+        waitpid(pid, &status, 0)
+    }
+
+    private static func decode(_ status: Int32) -> ProcessOutcome.Ending {
+        let signal = status & 0x7F
+        if signal == 0 { return .exited((status >> 8) & 0xFF) }
+        return .signalled(signal)
+    }
+}
+
+/// A flag a long-running step checks to stop early (agent shutdown).
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    public init() {}
+
+    public func cancel() { lock.withLock { cancelled = true } }
+    public var isCancelled: Bool { lock.withLock { cancelled } }
+}

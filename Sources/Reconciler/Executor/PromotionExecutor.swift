@@ -1,0 +1,87 @@
+import Foundation
+import GitSource
+import Logging
+import SpecModel
+
+/// What the executor needs from the agent: the store, the audit log, where to put files.
+public struct ExecutionContext: Sendable {
+    public let store: any StateStore
+    public let audit: AuditLog
+    public let stateDirectory: String
+    public let environment: StepEnvironment
+    public let clock: @Sendable () -> Date
+    public let logger: Logger
+    public let cancellation: CancellationFlag
+    /// Step output kept per run; the rest is dropped (and counted).
+    public var captureLimit = 5 << 20
+
+    public init(
+        store: any StateStore, audit: AuditLog, stateDirectory: String, environment: StepEnvironment,
+        clock: @escaping @Sendable () -> Date, logger: Logger, cancellation: CancellationFlag
+    ) {
+        self.store = store
+        self.audit = audit
+        self.stateDirectory = stateDirectory
+        self.environment = environment
+        self.clock = clock
+        self.logger = logger
+        self.cancellation = cancellation
+    }
+}
+
+/// The only place that runs promotion processes: checkout, steps, verification, rollback.
+public struct PromotionExecutor {
+    let context: ExecutionContext
+
+    public init(context: ExecutionContext) {
+        self.context = context
+    }
+
+    /// Runs one promotion to its end and returns how it ended.
+    public func execute(_ action: PromotionAction, repository: GitRepository) throws -> PromotionStatus {
+        let started = context.clock()
+        let promotion = try context.store.startPromotion(
+            action.key, candidate: action.candidate, previous: action.previous, specDigest: StageDigest.of(action.stage),
+            at: started)
+        try context.audit.append(
+            event(
+                "promotion.started", action,
+                ["promotionId": .int(promotion.id), "previous": action.previous.map(JSONValue.string) ?? .null]))
+        let run = PromotionRun(context: context, action: action, promotion: promotion)
+        do {
+            try run.checkout(repository)
+        } catch let error as AuditError {
+            throw error
+        } catch {
+            return try run.fail("checkout failed: \(error)", rollback: false)
+        }
+        if let failure = try run.runSteps(action.stage.steps, phase: "step") {
+            return try run.fail(failure, rollback: true)
+        }
+        if let failure = try run.verify() {
+            return try run.fail(failure, rollback: true)
+        }
+        return try run.succeed()
+    }
+
+    /// Marks promotions left `running` by a dead agent as interrupted and rolls them back.
+    public func recoverInterrupted(specs: [String: Pipeline], repository: GitRepository) throws {
+        for promotion in try context.store.promotions() where promotion.status == .running {
+            guard let pipeline = specs[promotion.key.pipeline], let stage = pipeline.stage(named: promotion.key.stage) else {
+                try context.store.finishPromotion(promotion.id, status: .interrupted, reason: "agent stopped; stage gone", at: context.clock())
+                continue
+            }
+            let action = PromotionAction(
+                key: promotion.key, candidate: promotion.candidate, previous: promotion.previous, pipeline: pipeline, stage: stage)
+            try context.audit.append(
+                event("promotion.interrupted", action, ["promotionId": .int(promotion.id), "reason": "the agent stopped during the promotion"]))
+            let run = PromotionRun(context: context, action: action, promotion: promotion)
+            try? run.checkout(repository)
+            _ = try run.rollback(reason: "interrupted", finalStatus: .interrupted)
+        }
+    }
+
+    func event(_ type: String, _ action: PromotionAction, _ detail: [String: JSONValue]) -> AuditEvent {
+        AuditEvent(type, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, detail: detail)
+    }
+}

@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+import GitSource
+import SpecModel
+
+/// One promotion in progress: its checkout, log directory, deadline and audit trail.
+struct PromotionRun {
+    static let defaultStepTimeout: Duration = .seconds(30 * 60)
+
+    let context: ExecutionContext
+    let action: PromotionAction
+    let promotion: PromotionRecord
+    let checkoutPath: String
+    let logDirectory: String
+    let deadline: ContinuousClock.Instant?
+
+    init(context: ExecutionContext, action: PromotionAction, promotion: PromotionRecord) {
+        self.context = context
+        self.action = action
+        self.promotion = promotion
+        checkoutPath = "\(context.stateDirectory)/work/\(promotion.id)"
+        logDirectory = "\(context.stateDirectory)/logs/\(promotion.id)"
+        deadline = action.stage.timeout.map { .now + .milliseconds($0.milliseconds) }
+    }
+
+    var environment: [String: String] {
+        context.environment.variables(for: action, promotionID: promotion.id, checkout: checkoutPath)
+    }
+
+    func checkout(_ repository: GitRepository) throws {
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: checkoutPath) { return }
+        guard let id = ObjectID(hex: action.candidate) else {
+            throw GitError(.invalidArgument, operation: "check out", message: "\(action.candidate) is not a commit id")
+        }
+        try repository.materialize(id, into: checkoutPath)
+    }
+
+    /// Runs steps in order; returns why they failed, or nil.
+    func runSteps(_ steps: [Step], phase: String) throws -> String? {
+        for step in steps {
+            if let failure = try runWithRetries(step, phase: phase) { return failure }
+        }
+        return nil
+    }
+
+    private func runWithRetries(_ step: Step, phase: String) throws -> String? {
+        let attempts = (step.retries ?? 0) + 1
+        var lastFailure: String?
+        for attempt in 1...attempts {
+            lastFailure = try runOnce(step, phase: phase, attempt: attempt)
+            guard lastFailure != nil, attempt < attempts, !context.cancellation.isCancelled else { break }
+            Thread.sleep(forTimeInterval: min(30, pow(2, Double(attempt - 1))))
+        }
+        return lastFailure
+    }
+
+    private func runOnce(_ step: Step, phase: String, attempt: Int) throws -> String? {
+        let logPath = "\(logDirectory)/\(phase)-\(step.name)-\(attempt).log"
+        let (timeout, limitedByStage) = effectiveTimeout(step)
+        try context.audit.append(event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
+        let outcome = ProcessRunner.run(
+            step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
+            logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation)
+        let digest = redactAndDigest(logPath)
+        let failure = describeFailure(outcome, step: step, limitedByStage: limitedByStage)
+        let durationMs = Int64(outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
+        try context.audit.append(
+            event(
+                "step.finished",
+                [
+                    "step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt)),
+                    "exitStatus": .int(Int64(outcome.exitStatus)), "durationMs": .int(durationMs),
+                    "outputSHA256": .string(digest), "log": .string(logPath), "result": .string(failure == nil ? "succeeded" : "failed"),
+                    "droppedBytes": .int(Int64(outcome.droppedBytes)),
+                ]))
+        try context.store.recordStepRun(
+            StepRunRecord(
+                promotionID: promotion.id, phase: phase, name: step.name, attempt: attempt, exitStatus: outcome.exitStatus,
+                durationMs: durationMs, outputSHA256: digest, logPath: logPath, result: failure ?? "succeeded"))
+        return failure
+    }
+
+    private func effectiveTimeout(_ step: Step) -> (Duration, Bool) {
+        let own = step.timeout.map { Duration.milliseconds($0.milliseconds) } ?? Self.defaultStepTimeout
+        guard let deadline else { return (own, false) }
+        let remaining = max(.zero, deadline - .now)
+        return remaining < own ? (remaining, true) : (own, false)
+    }
+
+    private func describeFailure(_ outcome: ProcessOutcome, step: Step, limitedByStage: Bool) -> String? {
+        switch outcome.ending {
+        case .exited(0): return nil
+        case .exited(let status): return "step \(step.name) exited with status \(status)"
+        case .signalled(let signal): return "step \(step.name) was killed by signal \(signal)"
+        case .timedOut:
+            return limitedByStage
+                ? "promotion timeout \(action.stage.timeout?.text ?? "") exceeded during step \(step.name)"
+                : "step \(step.name) timed out after \(step.timeout?.text ?? "30m")"
+        case .interrupted: return "step \(step.name) interrupted: the agent is stopping"
+        case .couldNotStart(let reason): return "step \(step.name) could not start: \(reason)"
+        }
+    }
+
+    /// Removes secrets from a step's log and returns the SHA-256 of what remains.
+    private func redactAndDigest(_ path: String) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "" }
+        let text = String(decoding: data, as: UTF8.self)
+        let clean = context.environment.redactor.redact(text)
+        let bytes = clean == text ? data : Data(clean.utf8)
+        if clean != text { try? bytes.write(to: URL(fileURLWithPath: path)) }
+        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func event(_ type: String, _ detail: [String: JSONValue]) -> AuditEvent {
+        var detail = detail
+        detail["promotionId"] = .int(promotion.id)
+        return AuditEvent(type, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, detail: detail)
+    }
+}

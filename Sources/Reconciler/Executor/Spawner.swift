@@ -1,0 +1,125 @@
+import Foundation
+
+/// A message that fits in a `Result` failure.
+struct SpawnError: Error {
+    let text: String
+}
+
+/// posix_spawn of `/bin/sh -c` in a new process group, with a clean signal state (the agent's
+/// threads block some signals, and a child must not inherit that) and a chosen directory.
+enum Spawner {
+    static func spawn(
+        _ command: String, directory: String, environment: [String: String], outputDescriptor: Int32
+    ) -> Result<pid_t, SpawnError> {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+
+        var emptySet = sigset_t()
+        sigemptyset(&emptySet)
+        posix_spawnattr_setsigmask(&attributes, &emptySet)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputDescriptor, 1)
+        posix_spawn_file_actions_adddup2(&actions, outputDescriptor, 2)
+        guard let addChdir = addChdir, addChdir(&actions, directory) == 0 else {
+            return .failure(SpawnError(text: "this C library cannot set a child's working directory"))
+        }
+
+        let arguments = ["/bin/sh", "-c", command]
+        let environmentLines = environment.map { "\($0.key)=\($0.value)" }.sorted()
+        var pid: pid_t = 0
+        let result = withCStrings(arguments) { argv in
+            withCStrings(environmentLines) { envp in
+                posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
+            }
+        }
+        guard result == 0 else { return .failure(SpawnError(text: "cannot start /bin/sh: \(String(cString: strerror(result)))")) }
+        return .success(pid)
+    }
+
+    private typealias AddChdir = @convention(c) (
+        UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?
+    ) -> Int32
+
+    /// glibc ≥ 2.29 has `posix_spawn_file_actions_addchdir_np`, but its header hides it from Swift.
+    private static let addChdir: AddChdir? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else {
+            return nil
+        }
+        return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
+
+    private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { pointers.forEach { free($0) } }
+        return body(pointers)
+    }
+}
+
+/// Collects a child's output through a pipe into a file, keeping at most `limit` bytes.
+final class OutputCapture: @unchecked Sendable {
+    let writeEnd: Int32
+    private let readEnd: Int32
+    private let file: FileHandle
+    private let limit: Int
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var kept = 0
+    private var droppedBytes = 0
+
+    init(path: String, limit: Int) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw SpawnError(text: "cannot create \(path)")
+        }
+        file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var descriptors: [Int32] = [0, 0]
+        guard pipe(&descriptors) == 0 else { throw SpawnError(text: "pipe: \(String(cString: strerror(errno)))") }
+        readEnd = descriptors[0]
+        writeEnd = descriptors[1]
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        self.limit = limit
+        let reader = Thread { [self] in pump() }
+        reader.start()
+    }
+
+    var dropped: Int { lock.withLock { droppedBytes } }
+
+    func closeWriteEnd() { close(writeEnd) }
+
+    /// Waits until the child (and anything it left running) closed the pipe.
+    func finish() {
+        done.wait()
+        try? file.synchronize()
+        try? file.close()
+    }
+
+    private func pump() {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(readEnd, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            let room = lock.withLock { max(0, limit - kept) }
+            let keep = min(room, count)
+            if keep > 0 { file.write(Data(buffer[0..<keep])) }
+            lock.withLock {
+                kept += keep
+                droppedBytes += count - keep
+            }
+        }
+        close(readEnd)
+        done.signal()
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// A stage of a pipeline, the unit of actual state.
+public struct StageKey: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    public let pipeline: String
+    public let stage: String
+
+    public init(_ pipeline: String, _ stage: String) {
+        self.pipeline = pipeline
+        self.stage = stage
+    }
+
+    public var description: String { "\(pipeline)/\(stage)" }
+
+    public static func < (lhs: StageKey, rhs: StageKey) -> Bool {
+        (lhs.pipeline, lhs.stage) < (rhs.pipeline, rhs.stage)
+    }
+}
+
+/// Where a promotion ended up.
+public enum PromotionStatus: String, Sendable, Codable {
+    case running
+    case succeeded
+    case failed
+    case rolledBack = "rolled-back"
+    case interrupted
+
+    /// Whether the candidate counts as failed in the stage (not retried automatically).
+    public var isFailure: Bool { self == .failed || self == .rolledBack || self == .interrupted }
+}
+
+/// How healthy a stage's deployed candidate is; the worst check wins.
+public enum Health: String, Sendable, Codable, Comparable, CaseIterable {
+    case healthy = "Healthy"
+    case unknown = "Unknown"
+    case warning = "Warning"
+    case critical = "Critical"
+
+    private var rank: Int {
+        switch self {
+        case .healthy: return 0
+        case .unknown: return 1
+        case .warning: return 2
+        case .critical: return 3
+        }
+    }
+
+    public static func < (lhs: Health, rhs: Health) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// What the store remembers about a stage.
+public struct StageRecord: Sendable, Hashable {
+    public var key: StageKey
+    public var current: String?
+    public var previous: String?
+    public var health: Health
+    public var updatedAt: Date?
+    /// The last gate reason written to the audit log, so `gate.blocked` is written once per change.
+    public var blockedReason: String?
+
+    public init(
+        key: StageKey, current: String? = nil, previous: String? = nil, health: Health = .unknown,
+        updatedAt: Date? = nil, blockedReason: String? = nil
+    ) {
+        self.key = key
+        self.current = current
+        self.previous = previous
+        self.health = health
+        self.updatedAt = updatedAt
+        self.blockedReason = blockedReason
+    }
+}
+
+/// One attempt to bring a candidate into a stage.
+public struct PromotionRecord: Sendable, Hashable {
+    public var id: Int64
+    public var key: StageKey
+    public var candidate: String
+    public var previous: String?
+    public var status: PromotionStatus
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var reason: String?
+    /// Digest of the stage's spec when the promotion ran; a failure blocks only this spec.
+    public var specDigest: String
+}
+
+/// One run of a step, rollback step or check.
+public struct StepRunRecord: Sendable, Hashable {
+    public var promotionID: Int64
+    public var phase: String
+    public var name: String
+    public var attempt: Int
+    public var exitStatus: Int32?
+    public var durationMs: Int64
+    public var outputSHA256: String?
+    public var logPath: String?
+    public var result: String
+}

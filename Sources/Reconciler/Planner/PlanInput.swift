@@ -1,0 +1,83 @@
+import Crypto
+import Foundation
+import SpecModel
+
+/// One pipeline as the planner sees it: the spec in force and its candidates.
+public struct PipelineInput: Sendable {
+    public let name: String
+    /// The spec in force: the head's when valid, else the last valid one (nil if there never was one).
+    public let pipeline: Pipeline?
+    /// Newest first.
+    public let candidates: [Candidate]
+    /// Errors in the head's version of this pipeline's spec; non-empty means `Invalid`.
+    public let diagnostics: [Diagnostic]
+
+    public init(name: String, pipeline: Pipeline?, candidates: [Candidate], diagnostics: [Diagnostic] = []) {
+        self.name = name
+        self.pipeline = pipeline
+        self.candidates = candidates
+        self.diagnostics = diagnostics
+    }
+}
+
+/// Approvals for a candidate in a stage, as the approval rules judge them.
+public struct ApprovalStatus: Sendable, Hashable {
+    public var have: Int
+    public var need: Int
+    public var by: [String]
+    /// Why files that looked like approvals did not count.
+    public var rejections: [String]
+
+    public init(have: Int, need: Int, by: [String], rejections: [String] = []) {
+        self.have = have
+        self.need = need
+        self.by = by
+        self.rejections = rejections
+    }
+
+    public var isSatisfied: Bool { have >= need }
+}
+
+/// Judges approvals; the signed-approval rules plug in here.
+public protocol ApprovalEvaluator: Sendable {
+    func status(pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?) -> ApprovalStatus
+}
+
+/// The evaluator used until signed approvals are implemented: nothing is approved.
+public struct NoApprovalsYet: ApprovalEvaluator {
+    public init() {}
+
+    public func status(pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?) -> ApprovalStatus {
+        ApprovalStatus(have: 0, need: stage.approvals?.required ?? 0, by: [])
+    }
+}
+
+/// Everything the planner needs: specs, actual state, history, approvals and the time.
+public struct PlanInput: Sendable {
+    public var pipelines: [PipelineInput]
+    public var stages: [StageKey: StageRecord]
+    public var promotions: [PromotionRecord]
+    public var approvals: any ApprovalEvaluator
+    public var now: Date
+
+    public init(
+        pipelines: [PipelineInput], stages: [StageKey: StageRecord], promotions: [PromotionRecord],
+        approvals: any ApprovalEvaluator = NoApprovalsYet(), now: Date
+    ) {
+        self.pipelines = pipelines
+        self.stages = stages
+        self.promotions = promotions
+        self.approvals = approvals
+        self.now = now
+    }
+}
+
+/// A digest of what a stage runs, so that a failure blocks only the spec it failed with.
+public enum StageDigest {
+    public static func of(_ stage: Stage) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(stage)) ?? Data(stage.name.utf8)
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import SpecModel
+
+/// The pure core: (specs, actual state, history, approvals, clock) → `Plan`.
+public enum Planner {
+    public static func plan(_ input: PlanInput) -> Plan {
+        let history = PromotionHistory(input.promotions)
+        var plan = Plan(pipelines: [])
+        for pipelineInput in input.pipelines.sorted(by: { $0.name < $1.name }) {
+            var stages: [StagePlan] = []
+            guard let pipeline = pipelineInput.pipeline else {
+                plan.pipelines.append(PipelinePlan(name: pipelineInput.name, stages: []))
+                continue
+            }
+            for stage in topologicalOrder(pipeline.spec.stages) {
+                let context = StageContext(
+                    pipeline: pipeline, stage: stage, input: input, pipelineInput: pipelineInput, history: history)
+                let (stagePlan, action) = context.decide()
+                stages.append(stagePlan)
+                if let action { plan.actions.append(action) }
+            }
+            plan.pipelines.append(PipelinePlan(name: pipeline.name, stages: stages))
+        }
+        return plan
+    }
+
+    /// Stages with every upstream before its downstreams; spec order breaks ties.
+    static func topologicalOrder(_ stages: [Stage]) -> [Stage] {
+        var placed = Set<String>()
+        var ordered: [Stage] = []
+        var remaining = stages
+        while !remaining.isEmpty {
+            let ready = remaining.filter { $0.from.map(placed.contains) ?? true }
+            guard !ready.isEmpty else { return ordered + remaining }
+            for stage in ready { placed.insert(stage.name) }
+            ordered += ready
+            remaining.removeAll { placed.contains($0.name) }
+        }
+        return ordered
+    }
+}
+
+/// Promotion facts by stage, derived once per plan.
+struct PromotionHistory {
+    /// When each candidate was verified in each stage (its successful promotion's end).
+    var verified: [StageKey: [String: Date]] = [:]
+    /// Failed candidates per stage, with the spec digest they failed under.
+    var failed: [StageKey: [String: Set<String>]] = [:]
+    var running: [StageKey: PromotionRecord] = [:]
+    var lastFailureReason: [StageKey: String] = [:]
+
+    init(_ promotions: [PromotionRecord]) {
+        for promotion in promotions {
+            switch promotion.status {
+            case .succeeded:
+                verified[promotion.key, default: [:]][promotion.candidate] = promotion.endedAt ?? promotion.startedAt
+            case .running:
+                running[promotion.key] = promotion
+            case .failed, .rolledBack, .interrupted:
+                failed[promotion.key, default: [:]][promotion.candidate, default: []].insert(promotion.specDigest)
+                lastFailureReason[promotion.key] = promotion.reason
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+extension SQLiteStateStore {
+    public func stages() throws -> [StageKey: StageRecord] {
+        try database.read { db in
+            var result: [StageKey: StageRecord] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM stages") {
+                let key = StageKey(row["pipeline"], row["stage"])
+                result[key] = StageRecord(
+                    key: key, current: row["current"], previous: row["previous"],
+                    health: Health(rawValue: row["health"]) ?? .unknown, updatedAt: row["updated_at"],
+                    blockedReason: row["blocked_reason"])
+            }
+            return result
+        }
+    }
+
+    public func saveStage(_ record: StageRecord) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO stages (pipeline, stage, current, previous, health, updated_at, blocked_reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(pipeline, stage) DO UPDATE SET current = excluded.current, previous = excluded.previous,
+                      health = excluded.health, updated_at = excluded.updated_at, blocked_reason = excluded.blocked_reason
+                    """,
+                arguments: [
+                    record.key.pipeline, record.key.stage, record.current, record.previous, record.health.rawValue,
+                    record.updatedAt, record.blockedReason,
+                ])
+        }
+    }
+
+    public func promotions() throws -> [PromotionRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM promotions ORDER BY id").map(Self.promotion)
+        }
+    }
+
+    static func promotion(_ row: Row) -> PromotionRecord {
+        PromotionRecord(
+            id: row["id"], key: StageKey(row["pipeline"], row["stage"]), candidate: row["candidate"],
+            previous: row["previous"], status: PromotionStatus(rawValue: row["status"]) ?? .failed,
+            startedAt: row["started_at"], endedAt: row["ended_at"], reason: row["reason"], specDigest: row["spec_digest"])
+    }
+
+    public func startPromotion(
+        _ key: StageKey, candidate: String, previous: String?, specDigest: String, at date: Date
+    ) throws -> PromotionRecord {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO promotions (pipeline, stage, candidate, previous, status, started_at, spec_digest)
+                    VALUES (?, ?, ?, ?, 'running', ?, ?)
+                    """, arguments: [key.pipeline, key.stage, candidate, previous, date, specDigest])
+            return PromotionRecord(
+                id: db.lastInsertedRowID, key: key, candidate: candidate, previous: previous, status: .running,
+                startedAt: date, endedAt: nil, reason: nil, specDigest: specDigest)
+        }
+    }
+
+    public func finishPromotion(_ id: Int64, status: PromotionStatus, reason: String?, at date: Date) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE promotions SET status = ?, reason = ?, ended_at = ? WHERE id = ?",
+                arguments: [status.rawValue, reason, date, id])
+        }
+    }
+
+    public func recordStepRun(_ run: StepRunRecord) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO step_runs (promotion_id, phase, name, attempt, exit_status, duration_ms, output_sha256,
+                      log_path, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    run.promotionID, run.phase, run.name, run.attempt, run.exitStatus.map { Int64($0) }, run.durationMs,
+                    run.outputSHA256, run.logPath, run.result,
+                ])
+        }
+    }
+
+    public func stepRuns(promotion id: Int64) throws -> [StepRunRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM step_runs WHERE promotion_id = ? ORDER BY id", arguments: [id]).map {
+                StepRunRecord(
+                    promotionID: $0["promotion_id"], phase: $0["phase"], name: $0["name"], attempt: $0["attempt"],
+                    exitStatus: ($0["exit_status"] as Int64?).map { Int32(truncatingIfNeeded: $0) },
+                    durationMs: $0["duration_ms"], outputSHA256: $0["output_sha256"], logPath: $0["log_path"],
+                    result: $0["result"])
+            }
+        }
+    }
+
+    public func lastPlan() throws -> String? {
+        try database.read { db in try String.fetchOne(db, sql: "SELECT json FROM last_plan WHERE id = 1") }
+    }
+
+    public func saveLastPlan(_ json: String, at date: Date) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO last_plan (id, json, created_at) VALUES (1, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET json = excluded.json, created_at = excluded.created_at
+                    """, arguments: [json, date])
+        }
+    }
+}
