@@ -13,7 +13,9 @@ struct PipelineAgentCommand: AsyncParsableCommand {
             Exit status: 0 success, 1 the command's check failed, 2 usage error.
             """,
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, AuditCommand.self, SchemaCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, AuditCommand.self, SchemaCommand.self,
+        ]
     )
 
     static func main() async {

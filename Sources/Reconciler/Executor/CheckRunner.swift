@@ -57,7 +57,8 @@ struct CheckRunner {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         let lastLine = text.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         guard let line = lastLine, let value = Double(line.trimmingCharacters(in: .whitespaces)) else {
-            return CheckResult(name: check.name, level: .failed, measured: nil, message: "the last line of output is not a number")
+            return CheckResult(
+                name: check.name, level: .failed, measured: nil, message: "the last line of output is not a number")
         }
         return Thresholds.judge(check, value: value, unit: "")
     }
@@ -102,7 +103,8 @@ enum HTTPCheck {
         }
         let expected = check.expectStatus ?? 200
         guard status == expected else {
-            return CheckResult(name: check.name, level: .failed, measured: latency, message: "status \(status), expected \(expected)")
+            return CheckResult(
+                name: check.name, level: .failed, measured: latency, message: "status \(status), expected \(expected)")
         }
         if let limit = check.maxLatency, latency > limit.milliseconds {
             return CheckResult(name: check.name, level: .warning, measured: latency, message: "\(latency) ms, over \(limit)")

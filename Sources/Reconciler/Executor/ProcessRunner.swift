@@ -58,7 +58,9 @@ public enum ProcessRunner {
         return ProcessOutcome(ending: ending, duration: ContinuousClock.now - start, droppedBytes: output.dropped)
     }
 
-    private static func wait(pid: pid_t, deadline: ContinuousClock.Instant, cancellation: CancellationFlag?) -> ProcessOutcome.Ending {
+    private static func wait(
+        pid: pid_t, deadline: ContinuousClock.Instant, cancellation: CancellationFlag?
+    ) -> ProcessOutcome.Ending {
         var status: Int32 = 0
         while true {
             let result = waitpid(pid, &status, WNOHANG)

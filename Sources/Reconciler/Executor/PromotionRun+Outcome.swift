@@ -53,13 +53,16 @@ extension PromotionRun {
         let steps = action.stage.rollback ?? []
         guard !steps.isEmpty else {
             let status = finalStatus ?? .failed
-            try context.store.finishPromotion(promotion.id, status: status, reason: "\(reason); no rollback steps", at: context.clock())
+            try context.store.finishPromotion(
+                promotion.id, status: status, reason: "\(reason); no rollback steps", at: context.clock())
             return status
         }
         try context.audit.append(event("rollback.started", ["reason": .string(reason), "steps": .int(Int64(steps.count))]))
         let failure = try runSteps(steps, phase: "rollback")
         try context.audit.append(
-            event("rollback.finished", ["result": .string(failure == nil ? "succeeded" : "failed"), "reason": failure.map(JSONValue.string) ?? .null]))
+            event(
+                "rollback.finished",
+                ["result": .string(failure == nil ? "succeeded" : "failed"), "reason": failure.map(JSONValue.string) ?? .null]))
         let status = finalStatus ?? (failure == nil ? .rolledBack : .failed)
         let full = failure.map { "\(reason); rollback failed: \($0)" } ?? reason
         try context.store.finishPromotion(promotion.id, status: status, reason: full, at: context.clock())

@@ -58,20 +58,23 @@ struct PromotionRun {
     private func runOnce(_ step: Step, phase: String, attempt: Int) throws -> String? {
         let logPath = "\(logDirectory)/\(phase)-\(step.name)-\(attempt).log"
         let (timeout, limitedByStage) = effectiveTimeout(step)
-        try context.audit.append(event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
+        try context.audit.append(
+            event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
         let outcome = ProcessRunner.run(
             step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
             logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation)
         let digest = redactAndDigest(logPath)
         let failure = describeFailure(outcome, step: step, limitedByStage: limitedByStage)
-        let durationMs = Int64(outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
+        let durationMs = Int64(
+            outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
         try context.audit.append(
             event(
                 "step.finished",
                 [
                     "step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt)),
                     "exitStatus": .int(Int64(outcome.exitStatus)), "durationMs": .int(durationMs),
-                    "outputSHA256": .string(digest), "log": .string(logPath), "result": .string(failure == nil ? "succeeded" : "failed"),
+                    "outputSHA256": .string(digest), "log": .string(logPath),
+                    "result": .string(failure == nil ? "succeeded" : "failed"),
                     "droppedBytes": .int(Int64(outcome.droppedBytes)),
                 ]))
         try context.store.recordStepRun(
@@ -115,6 +118,7 @@ struct PromotionRun {
     func event(_ type: String, _ detail: [String: JSONValue]) -> AuditEvent {
         var detail = detail
         detail["promotionId"] = .int(promotion.id)
-        return AuditEvent(type, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, detail: detail)
+        return AuditEvent(
+            type, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, detail: detail)
     }
 }

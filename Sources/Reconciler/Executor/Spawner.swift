@@ -48,9 +48,10 @@ enum Spawner {
         return .success(pid)
     }
 
-    private typealias AddChdir = @convention(c) (
-        UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?
-    ) -> Int32
+    private typealias AddChdir =
+        @convention(c) (
+            UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?
+        ) -> Int32
 
     /// glibc ≥ 2.29 has `posix_spawn_file_actions_addchdir_np`, but its header hides it from Swift.
     private static let addChdir: AddChdir? = {

@@ -42,7 +42,9 @@ struct DesiredCandidate {
     }
 
     /// Candidates verified upstream (all of them for a root stage), split by soak.
-    private func eligibleCandidates(_ candidates: [Candidate]) -> (ready: [Candidate], soaking: [(candidate: Candidate, until: Date)]) {
+    private func eligibleCandidates(
+        _ candidates: [Candidate]
+    ) -> (ready: [Candidate], soaking: [(candidate: Candidate, until: Date)]) {
         guard let upstream = context.stage.from else { return (candidates, []) }
         let verified = context.history.verified[StageKey(context.pipeline.name, upstream)] ?? [:]
         let soak = context.stage.soak?.timeInterval ?? 0
@@ -73,7 +75,8 @@ struct DesiredCandidate {
                 pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: context.record.current)
             if newestStatus == nil { newestStatus = status }
             if status.isSatisfied {
-                return Outcome(candidate: candidate, approvals: ApprovalSummary(have: status.have, need: status.need, by: status.by))
+                return Outcome(
+                    candidate: candidate, approvals: ApprovalSummary(have: status.have, need: status.need, by: status.by))
             }
         }
         let status = newestStatus ?? ApprovalStatus(have: 0, need: context.stage.approvals?.required ?? 0, by: [])

@@ -97,11 +97,36 @@ public struct Plan: Sendable, Hashable, Codable {
         case pipelines
     }
 
+    public init(pipelines: [PipelinePlan], actions: [PromotionAction] = []) {
+        self.pipelines = pipelines
+        self.actions = actions
+    }
+
     /// The plan as the stable JSON document of DESIGN.md §5.
     public func json(pretty: Bool = true) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// What makes two plans different for the audit log: phases, candidates and approvals,
+    /// not the wording of reasons (which counts down while a stage soaks or waits for a window).
+    public var fingerprint: String {
+        pipelines.map { pipeline in
+            pipeline.stages.map { stage in
+                [
+                    pipeline.name, stage.name, stage.current ?? "-", stage.desired ?? "-", stage.phase.rawValue,
+                    stage.health.rawValue, "\(stage.approvals.have)/\(stage.approvals.need)",
+                    stage.approvals.by.joined(separator: ","),
+                ]
+                .joined(separator: " ")
+            }.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    /// Decodes a plan saved with `json()`.
+    public static func decode(_ json: String) -> Plan? {
+        try? JSONDecoder().decode(Plan.self, from: Data(json.utf8))
     }
 
     /// The earliest time a waiting stage may change by itself.

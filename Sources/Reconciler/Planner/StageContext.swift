@@ -21,7 +21,10 @@ struct StageContext {
         }
         if let running = history.running[key] {
             plan.desired = running.candidate
-            return (blocked(plan, .promoting, "promoting \(short(running.candidate)) since \(AuditTime.format(running.startedAt))"), nil)
+            return (
+                blocked(plan, .promoting, "promoting \(short(running.candidate)) since \(AuditTime.format(running.startedAt))"),
+                nil
+            )
         }
         let target = DesiredCandidate(context: self).resolve()
         plan.desired = target.candidate?.id
@@ -41,7 +44,11 @@ struct StageContext {
         }
         if history.failed[key]?[candidate.id]?.contains(StageDigest.of(stage)) == true {
             let why = history.lastFailureReason[key].map { ": \($0)" } ?? ""
-            return (blocked(plan, .failed, "\(short(candidate.id)) failed here\(why); not retried until a new candidate or a spec change"), nil)
+            return (
+                blocked(
+                    plan, .failed, "\(short(candidate.id)) failed here\(why); not retried until a new candidate or a spec change"),
+                nil
+            )
         }
         if stage.isFrozen {
             return (blocked(plan, .frozen, "frozen: freeze is true in the spec"), nil)
@@ -56,7 +63,8 @@ struct StageContext {
         }
         plan.phase = .outOfSync
         plan.reason = "will promote \(short(candidate.id)) (\(candidate.summary))"
-        let action = PromotionAction(key: key, candidate: candidate.id, previous: record.current, pipeline: pipeline, stage: stage)
+        let action = PromotionAction(
+            key: key, candidate: candidate.id, previous: record.current, pipeline: pipeline, stage: stage)
         return (plan, action)
     }
 

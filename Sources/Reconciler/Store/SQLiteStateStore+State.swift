@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpecModel
 
 extension SQLiteStateStore {
     public func stages() throws -> [StageKey: StageRecord] {
@@ -105,6 +106,33 @@ extension SQLiteStateStore {
                     INSERT INTO last_plan (id, json, created_at) VALUES (1, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET json = excluded.json, created_at = excluded.created_at
                     """, arguments: [json, date])
+        }
+    }
+}
+
+extension SQLiteStateStore {
+    public func validSpecs() throws -> [String: ValidSpec] {
+        try database.read { db in
+            var specs: [String: ValidSpec] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM valid_specs") {
+                let json: String = row["json"]
+                guard let pipeline = try? JSONDecoder().decode(Pipeline.self, from: Data(json.utf8)) else { continue }
+                specs[pipeline.name] = ValidSpec(pipeline: pipeline, file: row["file"], commit: row["commit_id"])
+            }
+            return specs
+        }
+    }
+
+    public func saveValidSpec(_ spec: ValidSpec) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(spec.pipeline), as: UTF8.self)
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO valid_specs (pipeline, json, file, commit_id) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(pipeline) DO UPDATE SET json = excluded.json, file = excluded.file, commit_id = excluded.commit_id
+                    """, arguments: [spec.pipeline.name, json, spec.file, spec.commit])
         }
     }
 }

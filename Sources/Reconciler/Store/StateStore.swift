@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpecModel
 
 /// The last record of the audit log as the state store remembers it, so that a truncated
 /// or swapped log file is detected.
@@ -21,6 +22,19 @@ public protocol AuditAnchorStore: Sendable {
     func setAuditAnchor(_ anchor: AuditAnchor) throws
 }
 
+/// A pipeline spec that validated, with the file and commit it came from.
+public struct ValidSpec: Sendable, Hashable {
+    public let pipeline: Pipeline
+    public let file: String
+    public let commit: String
+
+    public init(pipeline: Pipeline, file: String, commit: String) {
+        self.pipeline = pipeline
+        self.file = file
+        self.commit = commit
+    }
+}
+
 /// The agent's durable state. SQLite (through GRDB) is the embedded default; the protocol
 /// leaves room for a shared PostgreSQL store.
 public protocol StateStore: AuditAnchorStore {
@@ -40,6 +54,10 @@ public protocol StateStore: AuditAnchorStore {
     func recordStepRun(_ run: StepRunRecord) throws
     /// Step runs of one promotion, in order.
     func stepRuns(promotion id: Int64) throws -> [StepRunRecord]
+    /// The last valid spec of every pipeline, kept in force while the head's is invalid.
+    func validSpecs() throws -> [String: ValidSpec]
+    /// Remembers a pipeline's valid spec.
+    func saveValidSpec(_ spec: ValidSpec) throws
     /// The last plan written, as JSON, and when.
     func lastPlan() throws -> String?
     /// Replaces the last plan.

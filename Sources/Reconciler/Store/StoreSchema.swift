@@ -38,6 +38,12 @@ enum StoreSchema {
             table.column("log_path", .text)
             table.column("result", .text).notNull()
         }
+        try db.create(table: "valid_specs") { table in
+            table.column("pipeline", .text).primaryKey()
+            table.column("json", .text).notNull()
+            table.column("file", .text).notNull()
+            table.column("commit_id", .text).notNull()
+        }
         try db.create(table: "last_plan") { table in
             table.column("id", .integer).primaryKey().check { $0 == 1 }
             table.column("json", .text).notNull()

@@ -1,0 +1,35 @@
+import Foundation
+import Reconciler
+
+/// `plan` and `status` as a person reads them: one line per stage, like `terraform plan`.
+enum PlanText {
+    static func render(_ plan: Plan, title: String) -> String {
+        var lines: [String] = []
+        let stages = plan.pipelines.flatMap(\.stages)
+        let nameWidth = max(5, stages.map(\.name.count).max() ?? 0)
+        let phaseWidth = max(5, stages.map(\.phase.rawValue.count).max() ?? 0)
+        for pipeline in plan.pipelines {
+            lines.append("pipeline \(pipeline.name)")
+            for stage in pipeline.stages {
+                let current = stage.current.map { String($0.prefix(12)) } ?? "(none)"
+                let desired = stage.desired.map { String($0.prefix(12)) } ?? "(none)"
+                let arrow = current == desired ? "  " : "→ "
+                var line = "  " + stage.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                line += "  " + current.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + arrow
+                line += desired.padding(toLength: 12, withPad: " ", startingAt: 0)
+                line += "  " + stage.phase.rawValue.padding(toLength: phaseWidth, withPad: " ", startingAt: 0)
+                line += "  " + stage.health.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                line += "  " + stage.reason
+                lines.append(line)
+            }
+            lines.append("")
+        }
+        let starting = stages.filter { $0.phase == .outOfSync }.count
+        let waiting = stages.filter { [.waitingUpstream, .waitingApproval, .waitingWindow, .frozen].contains($0.phase) }.count
+        let failed = stages.filter { $0.phase == .failed || $0.phase == .invalid }.count
+        lines.append(
+            "\(title): \(starting) promotion\(starting == 1 ? "" : "s") to start, \(waiting) waiting, \(failed) failed or invalid."
+        )
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

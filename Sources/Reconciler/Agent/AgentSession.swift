@@ -1,0 +1,112 @@
+import Foundation
+import GitSource
+import Logging
+import SpecModel
+
+/// The agent's working set for one process: config, store, mirror and caches.
+/// Not thread-safe; one task drives it.
+public final class AgentSession {
+    public let config: AgentConfig
+    public let store: any StateStore
+    public let mirror: GitMirror
+    let logger: Logger
+    let clock: @Sendable () -> Date
+    let approvals: any ApprovalEvaluator
+    let specReader: SpecReader
+    let scanner = CandidateScanner()
+    var repository: GitRepository?
+
+    /// The branch whose head holds the specs.
+    public var branch: String { config.source.branch ?? "main" }
+
+    public init(
+        config: AgentConfig, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+        approvals: any ApprovalEvaluator = NoApprovalsYet()
+    ) throws {
+        self.config = config
+        self.logger = logger
+        self.clock = clock
+        self.approvals = approvals
+        store = try SQLiteStateStore(directory: config.stateDirectory)
+        mirror = try GitMirror.prepare(
+            url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
+        specReader = SpecReader(logger: logger)
+    }
+
+    static func remoteURL(_ config: AgentConfig) -> String {
+        let url = config.source.url
+        return url.contains("://") || url.hasPrefix("git@") ? url : config.resolve(url)
+    }
+
+    static func remoteOptions(_ config: AgentConfig) -> RemoteOptions {
+        if let token = config.source.tokenEnv {
+            return RemoteOptions(credentials: .token(environmentVariable: token, username: nil))
+        }
+        if let key = config.source.sshKey {
+            return RemoteOptions(
+                credentials: .sshKey(
+                    privateKey: config.resolve(key), publicKey: nil, passphraseEnvironmentVariable: nil, username: nil))
+        }
+        return RemoteOptions()
+    }
+
+    /// Fetches when the watched branch moved; returns the tips before and after.
+    @discardableResult
+    public func sync() throws -> FetchResult {
+        let result = try mirror.fetchIfChanged(branch: branch)
+        if result.changed || repository == nil { repository = try mirror.open() }
+        return result
+    }
+
+    func openRepository() throws -> GitRepository {
+        if let repository { return repository }
+        let opened = try mirror.open()
+        repository = opened
+        return opened
+    }
+
+    /// The specs at the branch head and the pipelines as the planner sees them.
+    public func pipelineInputs() throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
+        let repository = try openRepository()
+        let head = try repository.resolveBranch(branch)
+        let catalog = try specReader.catalog(at: head, in: repository)
+        var valid = try store.validSpecs()
+        let brokenFiles = Set(catalog.diagnostics.filter { $0.severity == .error }.map(\.file))
+        for document in catalog.pipelines where !brokenFiles.contains(document.file) {
+            let spec = ValidSpec(pipeline: document.pipeline, file: document.file, commit: head.hex)
+            if valid[document.pipeline.name]?.pipeline != spec.pipeline {
+                try store.saveValidSpec(spec)
+                valid[document.pipeline.name] = spec
+            }
+        }
+        let current = Set(catalog.pipelines.map(\.pipeline.name))
+        var inputs: [PipelineInput] = []
+        for (name, spec) in valid where current.contains(name) || brokenFiles.contains(spec.file) {
+            let diagnostics = catalog.diagnostics.filter { $0.file == spec.file && $0.severity == .error }
+            let source = spec.pipeline.spec.source
+            let candidates = try branchHead(source.branch, repository: repository).map {
+                try scanner.candidates(source, head: $0, in: repository)
+            }
+            inputs.append(
+                PipelineInput(name: name, pipeline: spec.pipeline, candidates: candidates ?? [], diagnostics: diagnostics))
+        }
+        return (inputs.sorted { $0.name < $1.name }, catalog, head)
+    }
+
+    private func branchHead(_ name: String, repository: GitRepository) throws -> ObjectID? {
+        do {
+            return try repository.resolveBranch(name)
+        } catch let error as GitError where error.kind == .unknownBranch {
+            return nil
+        }
+    }
+
+    /// Computes the plan from the store and the mirror as they are now.
+    public func plan() throws -> Plan {
+        let (inputs, _, _) = try pipelineInputs()
+        return Planner.plan(
+            PlanInput(
+                pipelines: inputs, stages: try store.stages(), promotions: try store.promotions(), approvals: approvals,
+                now: clock()))
+    }
+}

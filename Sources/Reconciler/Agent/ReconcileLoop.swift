@@ -1,0 +1,127 @@
+import Foundation
+import GitSource
+import Logging
+import SpecModel
+
+/// What one `run --once` did.
+public struct RunSummary: Sendable {
+    public var promotions: [(key: StageKey, candidate: String, status: PromotionStatus)] = []
+    public var plan: Plan?
+
+    public var anyFailed: Bool { promotions.contains { $0.status != .succeeded } }
+}
+
+/// Fetch, plan, promote, repeat until nothing can progress without waiting; every decision is audited.
+public final class ReconcileLoop {
+    let session: AgentSession
+    let audit: AuditLog
+    let executor: PromotionExecutor
+    private var lastSpecDiagnostics: [Diagnostic] = []
+
+    public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
+        self.session = session
+        let environment = StepEnvironment(config: session.config)
+        audit = try AuditLog(
+            directory: session.config.stateDirectory, anchors: session.store, redactor: environment.redactor,
+            logger: session.logger, clock: session.clock)
+        executor = PromotionExecutor(
+            context: ExecutionContext(
+                store: session.store, audit: audit, stateDirectory: session.config.stateDirectory, environment: environment,
+                clock: session.clock, logger: session.logger, cancellation: cancellation))
+    }
+
+    /// Records the start and finishes what a dead predecessor left running.
+    public func start() throws {
+        try audit.append(
+            AuditEvent("agent.started", detail: ["source": .string(session.mirror.url), "branch": .string(session.branch)]))
+        try sync()
+        let (inputs, _, _) = try session.pipelineInputs()
+        let specs = Dictionary(uniqueKeysWithValues: inputs.compactMap { input in input.pipeline.map { (input.name, $0) } })
+        try executor.recoverInterrupted(specs: specs, repository: session.openRepository())
+    }
+
+    public func stop(reason: String) throws {
+        try audit.append(AuditEvent("agent.stopped", detail: ["reason": .string(reason)]))
+    }
+
+    /// One fetch, then passes until quiescent.
+    public func runOnce(maxPasses: Int = 100) throws -> RunSummary {
+        var summary = RunSummary()
+        try sync()
+        for _ in 0..<maxPasses {
+            let plan = try planAndRecord()
+            summary.plan = plan
+            guard !plan.actions.isEmpty, !executor.context.cancellation.isCancelled else { break }
+            for action in plan.actions {
+                let status = try executor.execute(action, repository: session.openRepository())
+                summary.promotions.append((action.key, action.candidate, status))
+            }
+        }
+        return summary
+    }
+
+    private func sync() throws {
+        let result = try session.sync()
+        guard result.changed else { return }
+        let branch = session.branch
+        try audit.append(
+            AuditEvent(
+                "source.fetched",
+                detail: [
+                    "branch": .string(branch), "from": result.before[branch].map { .string($0.hex) } ?? .null,
+                    "to": result.after[branch].map { .string($0.hex) } ?? .null,
+                ]))
+    }
+
+    private func planAndRecord() throws -> Plan {
+        let (inputs, catalog, head) = try session.pipelineInputs()
+        try recordSpecProblems(catalog, head: head)
+        let plan = Planner.plan(
+            PlanInput(
+                pipelines: inputs, stages: try session.store.stages(), promotions: try session.store.promotions(),
+                approvals: session.approvals, now: session.clock()))
+        let json = try plan.json(pretty: false)
+        let previous = try session.store.lastPlan().flatMap(Plan.decode)
+        if previous?.fingerprint != plan.fingerprint {
+            try audit.append(AuditEvent("plan.changed", detail: ["plan": .string(json)]))
+        }
+        try session.store.saveLastPlan(json, at: session.clock())
+        try recordBlockedGates(plan)
+        return plan
+    }
+
+    private func recordSpecProblems(_ catalog: SpecCatalog, head: ObjectID) throws {
+        let errors = catalog.diagnostics.filter { $0.severity == .error }
+        guard errors != lastSpecDiagnostics else { return }
+        lastSpecDiagnostics = errors
+        guard !errors.isEmpty else { return }
+        try audit.append(
+            AuditEvent(
+                "spec.invalid",
+                detail: ["commit": .string(head.hex), "diagnostics": .array(errors.map { .string($0.description) })]))
+    }
+
+    /// `gate.blocked` once per change of a stage's reason.
+    private func recordBlockedGates(_ plan: Plan) throws {
+        let blocking: Set<Phase> = [.waitingUpstream, .waitingApproval, .waitingWindow, .frozen, .failed, .invalid]
+        var stages = try session.store.stages()
+        for pipeline in plan.pipelines {
+            for stage in pipeline.stages {
+                let key = StageKey(pipeline.name, stage.name)
+                var record = stages[key] ?? StageRecord(key: key)
+                // The key leaves out countdowns ("opens in 3h 2m") so a waiting stage is recorded once.
+                let blockKey = blocking.contains(stage.phase) ? "\(stage.phase.rawValue) \(stage.desired ?? "-")" : nil
+                guard record.blockedReason != blockKey else { continue }
+                if blockKey != nil {
+                    try audit.append(
+                        AuditEvent(
+                            "gate.blocked", pipeline: pipeline.name, stage: stage.name, candidate: stage.desired,
+                            detail: ["phase": .string(stage.phase.rawValue), "reason": .string(stage.reason)]))
+                }
+                record.blockedReason = blockKey
+                stages[key] = record
+                try session.store.saveStage(record)
+            }
+        }
+    }
+}
