@@ -1,0 +1,138 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("run --once end to end: real git, real processes, real SQLite")
+struct RunOnceTests {
+    static let rollback = [
+        "rollback:",
+        #"  - {name: restore, run: 'git -C "$PA_ROOT/work" show "$PA_PREVIOUS:app/version.txt" > "$PA_ROOT/staging/version.txt"'}"#,
+    ]
+
+    static func threeStages(prodExtra: [String] = ["promotion: manual", "approvals: {required: 1, approvers: [alice@acme.test]}"]) -> String {
+        [
+            deployStage("dev", strict: false), deployStage("staging", from: "dev", extra: rollback),
+            deployStage("prod", from: "staging", extra: prodExtra),
+        ].joined(separator: "\n")
+    }
+
+    @Test("a commit reaches dev and staging in one run; prod waits; a bad change is rolled back; a fix clears it")
+    func promotionStory() throws {
+        let fixture = try AgentFixture(stages: Self.threeStages())
+        let env = ["PA_ROOT": fixture.root]
+        let first = try fixture.agent("run", "--once", environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("shop/dev:") && first.stdout.contains("shop/staging:"))
+        var stages = try fixture.status()
+        let v1 = try fixture.git.git("rev-parse", "HEAD")
+        #expect(stages["dev"]?["current"] as? String == v1)
+        #expect(stages["staging"]?["current"] as? String == v1)
+        #expect(stages["prod"]?["phase"] as? String == "WaitingApproval")
+        #expect(stages["prod"]?["current"] is NSNull)
+
+        try fixture.push("bad change", files: ["app/version.txt": "v2 bad\n"])
+        let bad = try fixture.agent("run", "--once", environment: env)
+        #expect(bad.status == 1)
+        stages = try fixture.status()
+        #expect(stages["staging"]?["current"] as? String == v1)
+        #expect(stages["staging"]?["phase"] as? String == "Failed")
+        #expect(try String(contentsOfFile: "\(fixture.root)/staging/version.txt", encoding: .utf8) == "v1\n")
+        let types = try fixture.auditTypes()
+        #expect(types.contains("rollback.finished") && types.contains("verify.failed"))
+
+        let again = try fixture.agent("run", "--once", environment: env)
+        #expect(again.status == 0)
+        #expect(!again.stdout.contains("shop/staging"))
+
+        let fix = try fixture.push("fix", files: ["app/version.txt": "v3\n"])
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        stages = try fixture.status()
+        #expect(stages["staging"]?["current"] as? String == fix)
+        #expect(stages["staging"]?["phase"] as? String == "InSync")
+        #expect(try fixture.agent("audit", "verify").status == 0)
+    }
+
+    @Test("a commit outside source.paths creates no candidate")
+    func outsidePaths() throws {
+        let fixture = try AgentFixture(stages: deployStage("dev"))
+        let env = ["PA_ROOT": fixture.root]
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let before = try fixture.status()["dev"]?["current"] as? String
+        try fixture.push("docs only", files: ["docs/readme.md": "hello"])
+        let result = try fixture.agent("run", "--once", environment: env)
+        #expect(!result.stdout.contains("shop/dev"))
+        #expect(try fixture.status()["dev"]?["current"] as? String == before)
+    }
+
+    @Test("a hanging step is killed at its timeout, with everything it started")
+    func hangingStep() throws {
+        let stage = [
+            "    - name: dev", "      steps:",
+            #"        - {name: hang, run: 'sleep 300 & echo $! > "$PA_ROOT/child.pid"; sleep 300', timeout: 1s}"#,
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stage)
+        let started = Date()
+        let result = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
+        #expect(result.status == 1)
+        #expect(Date().timeIntervalSince(started) < 30)
+        let child = try String(contentsOfFile: "\(fixture.root)/child.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!isRunning(child), "the background child must be gone too")
+        let log = try fixture.agent("audit", "log").stdout
+        #expect(log.contains("step hang timed out after 1s"))
+    }
+
+    @Test("pin rolls a stage back to an older candidate")
+    func pinRollsBack() throws {
+        let fixture = try AgentFixture(stages: Self.threeStages(prodExtra: []))
+        let env = ["PA_ROOT": fixture.root]
+        let v1 = try fixture.git.git("rev-parse", "HEAD")
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let v2 = try fixture.push("v2", files: ["app/version.txt": "v2\n"])
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(try fixture.status()["prod"]?["current"] as? String == v2)
+
+        let spec = try String(contentsOfFile: "\(fixture.git.path)/pipelines/shop.yaml", encoding: .utf8)
+        try fixture.push("pin prod", files: ["pipelines/shop.yaml": spec + "\n      pin: \(v1)\n"])
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(try fixture.status()["prod"]?["current"] as? String == v1)
+        #expect(try String(contentsOfFile: "\(fixture.root)/prod/version.txt", encoding: .utf8) == "v1\n")
+    }
+
+    @Test("freeze blocks a stage")
+    func freeze() throws {
+        let fixture = try AgentFixture(stages: deployStage("dev", extra: ["freeze: true"]))
+        #expect(try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root]).status == 0)
+        let dev = try fixture.status()["dev"]
+        #expect(dev?["phase"] as? String == "Frozen")
+        #expect(dev?["current"] is NSNull)
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/dev/version.txt"))
+    }
+
+    @Test("an invalid spec at the head keeps the last valid one in force and reports Invalid")
+    func invalidSpecAtHead() throws {
+        let fixture = try AgentFixture(stages: deployStage("dev"))
+        let env = ["PA_ROOT": fixture.root]
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let spec = try String(contentsOfFile: "\(fixture.git.path)/pipelines/shop.yaml", encoding: .utf8)
+        try fixture.push(
+            "break spec", files: ["pipelines/shop.yaml": spec.replacingOccurrences(of: "steps:", with: "stepz:"), "app/version.txt": "v2\n"])
+        let result = try fixture.agent("run", "--once", environment: env)
+        #expect(result.status == 0)
+        let dev = try fixture.status()["dev"]
+        #expect(dev?["phase"] as? String == "Invalid")
+        #expect((dev?["reason"] as? String)?.contains("unknown key 'stepz'") == true)
+        #expect(try String(contentsOfFile: "\(fixture.root)/dev/version.txt", encoding: .utf8) == "v1\n")
+        #expect(try fixture.auditTypes().contains("spec.invalid"))
+    }
+}
+
+/// Whether a process is alive (a zombie waiting for its parent to reap it is not).
+func isRunning(_ pid: String) -> Bool {
+    for _ in 0..<40 {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        let state = stat.split(separator: ")").last?.split(separator: " ").first
+        if state == "Z" { return false }
+        usleep(50_000)
+    }
+    return true
+}
