@@ -35,7 +35,7 @@ public enum ProcessRunner {
 
     public static func run(
         _ command: String, directory: String, environment: [String: String], logPath: String,
-        timeout: Duration, captureLimit: Int, cancellation: CancellationFlag? = nil
+        timeout: Duration, captureLimit: Int, cancellation: CancellationFlag? = nil, groupFile: String? = nil
     ) -> ProcessOutcome {
         let start = ContinuousClock.now
         let output: OutputCapture
@@ -53,7 +53,10 @@ public enum ProcessRunner {
             }
             return ProcessOutcome(ending: .couldNotStart("spawn failed"), duration: .zero, droppedBytes: 0)
         }
+        // Written so that an agent restarted after a crash can stop what this step left running.
+        if let groupFile { try? Data(String(pid).utf8).write(to: URL(fileURLWithPath: groupFile)) }
         let ending = wait(pid: pid, deadline: start + timeout, cancellation: cancellation)
+        if let groupFile { try? FileManager.default.removeItem(atPath: groupFile) }
         output.finish()
         return ProcessOutcome(ending: ending, duration: ContinuousClock.now - start, droppedBytes: output.dropped)
     }
@@ -76,6 +79,13 @@ public enum ProcessRunner {
             }
             usleep(10_000)
         }
+    }
+
+    /// Kills the process group named in `groupFile` by a crashed agent, if it is still there.
+    public static func killLeftover(groupFile: String) {
+        guard let text = try? String(contentsOfFile: groupFile, encoding: .utf8), let pid = pid_t(text), pid > 1 else { return }
+        kill(-pid, SIGKILL)
+        try? FileManager.default.removeItem(atPath: groupFile)
     }
 
     /// SIGTERM to the whole group, then SIGKILL after the grace period; reaps the leader.

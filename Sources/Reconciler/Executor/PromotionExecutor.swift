@@ -80,6 +80,7 @@ public struct PromotionExecutor {
                     "promotion.interrupted", action,
                     ["promotionId": .int(promotion.id), "reason": "the agent stopped during the promotion"]))
             let run = PromotionRun(context: context, action: action, promotion: promotion)
+            ProcessRunner.killLeftover(groupFile: run.groupFile)
             try? run.checkout(repository)
             _ = try run.rollback(reason: "interrupted", finalStatus: .interrupted)
         }

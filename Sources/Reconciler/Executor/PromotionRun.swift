@@ -23,6 +23,9 @@ struct PromotionRun {
         deadline = action.stage.timeout.map { .now + .milliseconds($0.milliseconds) }
     }
 
+    /// Holds the running step's process group id while it runs.
+    var groupFile: String { "\(logDirectory)/running-step.pgid" }
+
     var environment: [String: String] {
         context.environment.variables(for: action, promotionID: promotion.id, checkout: checkoutPath)
     }
@@ -62,7 +65,8 @@ struct PromotionRun {
             event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
         let outcome = ProcessRunner.run(
             step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
-            logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation)
+            logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
+            groupFile: groupFile)
         let digest = redactAndDigest(logPath)
         let failure = describeFailure(outcome, step: step, limitedByStage: limitedByStage)
         let durationMs = Int64(

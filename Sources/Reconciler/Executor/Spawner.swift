@@ -35,6 +35,10 @@ enum Spawner {
         guard let addChdir = addChdir, addChdir(&actions, directory) == 0 else {
             return .failure(SpawnError(text: "this C library cannot set a child's working directory"))
         }
+        // Steps must not inherit the agent's descriptors (state database, pipes of whoever started us).
+        guard let addCloseFrom = addCloseFrom, addCloseFrom(&actions, 3) == 0 else {
+            return .failure(SpawnError(text: "this C library cannot close inherited descriptors"))
+        }
 
         let arguments = ["/bin/sh", "-c", command]
         let environmentLines = environment.map { "\($0.key)=\($0.value)" }.sorted()
@@ -59,6 +63,16 @@ enum Spawner {
             return nil
         }
         return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+    /// glibc ≥ 2.34: close every descriptor from a number up, in the child.
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
     }()
 
     private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
