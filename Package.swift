@@ -54,7 +54,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["git_http_server.py"]),
         .testTarget(name: "SpecModelTests", dependencies: ["SpecModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "GitSource", "SpecModel", "TestSupport", "audit-bench"]),
+        .testTarget(
+            name: "ReconcilerTests", dependencies: ["Reconciler", "GitSource", "SpecModel", "TestSupport", "audit-bench"],
+            exclude: ["PlanFixtures"]),
         .testTarget(name: "PipelineAgentTests", dependencies: ["PipelineAgent", "SpecModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -83,6 +83,21 @@ public struct PromotionRecord: Sendable, Hashable {
     public var reason: String?
     /// Digest of the stage's spec when the promotion ran; a failure blocks only this spec.
     public var specDigest: String
+
+    public init(
+        id: Int64, key: StageKey, candidate: String, previous: String?, status: PromotionStatus, startedAt: Date,
+        endedAt: Date?, reason: String?, specDigest: String
+    ) {
+        self.id = id
+        self.key = key
+        self.candidate = candidate
+        self.previous = previous
+        self.status = status
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.reason = reason
+        self.specDigest = specDigest
+    }
 }
 
 /// One run of a step, rollback step or check.

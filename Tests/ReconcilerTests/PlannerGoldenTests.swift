@@ -1,0 +1,86 @@
+import Foundation
+import Reconciler
+import SpecModel
+import Testing
+
+/// One folder of PlanFixtures: pipeline.yaml (specs), state.json (actual state, history, clock), expected.json.
+struct PlanFixture {
+    struct State: Decodable {
+        struct StageState: Decodable {
+            let stage: String
+            let current: String?
+        }
+        struct Promotion: Decodable {
+            let stage: String
+            let candidate: String
+            let status: String
+            let endedAt: String?
+            let specChanged: Bool?
+        }
+        let now: String
+        let candidates: [String]
+        let stages: [StageState]?
+        let promotions: [Promotion]?
+        let invalid: Bool?
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("PlanFixtures")
+
+    static func names() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: root.path).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// Candidate ids are written short in fixtures ("c3") and padded to 40 hex-ish characters.
+    static func id(_ short: String) -> String { short.padding(toLength: 40, withPad: "0", startingAt: 0) }
+
+    static func input(_ name: String) throws -> PlanInput {
+        let folder = root.appendingPathComponent(name)
+        let catalog = SpecCatalog(files: [("pipeline.yaml", try Data(contentsOf: folder.appendingPathComponent("pipeline.yaml")))])
+        let pipeline = try #require(catalog.pipelines.first?.pipeline, "\(catalog.diagnostics)")
+        let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: folder.appendingPathComponent("state.json")))
+        let now = try #require(AuditTime.parse(state.now))
+        let candidates = state.candidates.enumerated().map { index, short in
+            Candidate(id: id(short), time: now.addingTimeInterval(Double(-3600 * (index + 1))), authorEmail: "dev@acme.test", summary: short)
+        }
+        var stages: [StageKey: StageRecord] = [:]
+        for entry in state.stages ?? [] {
+            let key = StageKey(pipeline.name, entry.stage)
+            stages[key] = StageRecord(key: key, current: entry.current.map(id))
+        }
+        let promotions = (state.promotions ?? []).enumerated().map { index, entry in
+            let stage = pipeline.stage(named: entry.stage)
+            let ended = entry.endedAt.flatMap(AuditTime.parse)
+            return PromotionRecord(
+                id: Int64(index + 1), key: StageKey(pipeline.name, entry.stage), candidate: id(entry.candidate), previous: nil,
+                status: PromotionStatus(rawValue: entry.status) ?? .failed, startedAt: ended ?? now, endedAt: ended,
+                reason: entry.status == "succeeded" ? nil : "verification failed",
+                specDigest: entry.specChanged == true ? "older-spec" : stage.map(StageDigest.of) ?? "")
+        }
+        let diagnostics = state.invalid == true ? [Diagnostic(.error, file: "pipelines/shop.yaml", at: .start, "broken")] : []
+        return PlanInput(
+            pipelines: [PipelineInput(name: pipeline.name, pipeline: pipeline, candidates: candidates, diagnostics: diagnostics)],
+            stages: stages, promotions: promotions, now: now)
+    }
+}
+
+@Suite("Planner golden files: specs + actual state + clock → plan")
+struct PlannerGoldenTests {
+    @Test("each fixture folder plans exactly as its expected.json", arguments: try PlanFixture.names())
+    func golden(name: String) throws {
+        let plan = Planner.plan(try PlanFixture.input(name))
+        let json = try plan.json() + "\n"
+        let expectedURL = PlanFixture.root.appendingPathComponent(name).appendingPathComponent("expected.json")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try Data(json.utf8).write(to: expectedURL)
+        }
+        #expect(json == (try String(contentsOf: expectedURL, encoding: .utf8)))
+    }
+
+    @Test("the planner is pure: same input, same plan")
+    func deterministic() throws {
+        for name in try PlanFixture.names() {
+            let input = try PlanFixture.input(name)
+            #expect(Planner.plan(input) == Planner.plan(input))
+        }
+    }
+}
