@@ -119,3 +119,16 @@ enum HTTPCheck {
         func get() -> (Int?, String?) { lock.withLock { value } }
     }
 }
+
+/// Runs a single check outside a promotion (health monitoring, tests).
+public enum Verification {
+    public static func run(
+        _ check: Check, checkout: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        notBefore: Date, logDirectory: String? = nil
+    ) -> CheckResult {
+        CheckRunner(
+            checkout: checkout, environment: environment, logDirectory: logDirectory ?? checkout, notBefore: notBefore,
+            cancellation: nil
+        ).run(check)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("What a step sees")
+struct StepEnvironmentTests {
+    @Test("PA_* variables, stage vars, and only its own stage's secrets, redacted in logs and audit")
+    func environmentAndSecrets() throws {
+        let dump = #"        - {name: dump, run: 'env | sort > "$PA_ROOT/NAME.env"; echo "token=$DB_PASSWORD"'}"#
+        let stages = ["dev", "prod"].map { name -> String in
+            var lines = ["    - name: \(name)"]
+            if name == "prod" { lines += ["      from: dev", "      soak: 0s"] }
+            lines += ["      vars: {LIMIT: 10000, FLAG: true}", "      steps:", dump.replacingOccurrences(of: "NAME", with: name)]
+            return lines.joined(separator: "\n")
+        }.joined(separator: "\n")
+        let secret = "hunter2-\(UUID().uuidString.prefix(8))"
+        let fixture = try AgentFixture(
+            stages: stages, extraConfig: "secrets:\n  DB_PASSWORD: {env: PA_TEST_DB_PASSWORD, stages: [prod]}\n")
+        let result = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root, "PA_TEST_DB_PASSWORD": secret])
+        #expect(result.status == 0, "\(result.stderr)")
+
+        let dev = try String(contentsOfFile: "\(fixture.root)/dev.env", encoding: .utf8)
+        let head = try fixture.git.git("rev-parse", "HEAD")
+        for expected in ["PA_PIPELINE=shop", "PA_STAGE=dev", "PA_CANDIDATE=\(head)", "PA_PREVIOUS=", "LIMIT=10000", "FLAG=true"] {
+            #expect(dev.contains(expected + "\n"), "dev misses \(expected)")
+        }
+        #expect(dev.contains("PA_CHECKOUT=\(fixture.root)/state/work/"))
+        #expect(!dev.contains(secret), "dev must not see prod's secret")
+        #expect(!dev.contains("PA_TEST_DB_PASSWORD"), "the agent's own copy of the secret is not passed on")
+        let prod = try String(contentsOfFile: "\(fixture.root)/prod.env", encoding: .utf8)
+        #expect(prod.contains("DB_PASSWORD=\(secret)\n"))
+
+        let logs = try runProcess(["grep", "-r", "token=", "\(fixture.root)/state/logs"]).stdout
+        #expect(logs.contains("token=[REDACTED]"))
+        #expect(!logs.contains(secret))
+        let audit = try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8)
+        #expect(!audit.contains(secret))
+    }
+}
