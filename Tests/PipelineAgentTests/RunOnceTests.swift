@@ -9,7 +9,9 @@ struct RunOnceTests {
         #"  - {name: restore, run: 'git -C "$PA_ROOT/work" show "$PA_PREVIOUS:app/version.txt" > "$PA_ROOT/staging/version.txt"'}"#,
     ]
 
-    static func threeStages(prodExtra: [String] = ["promotion: manual", "approvals: {required: 1, approvers: [alice@acme.test]}"]) -> String {
+    static func threeStages(
+        prodExtra: [String] = ["promotion: manual", "approvals: {required: 1, approvers: [alice@acme.test]}"]
+    ) -> String {
         [
             deployStage("dev", strict: false), deployStage("staging", from: "dev", extra: rollback),
             deployStage("prod", from: "staging", extra: prodExtra),
@@ -75,7 +77,8 @@ struct RunOnceTests {
         let result = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
         #expect(result.status == 1)
         #expect(Date().timeIntervalSince(started) < 30)
-        let child = try String(contentsOfFile: "\(fixture.root)/child.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let child = try String(contentsOfFile: "\(fixture.root)/child.pid", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(!isRunning(child), "the background child must be gone too")
         let log = try fixture.agent("audit", "log").stdout
         #expect(log.contains("step hang timed out after 1s"))
@@ -115,7 +118,8 @@ struct RunOnceTests {
         #expect(try fixture.agent("run", "--once", environment: env).status == 0)
         let spec = try String(contentsOfFile: "\(fixture.git.path)/pipelines/shop.yaml", encoding: .utf8)
         try fixture.push(
-            "break spec", files: ["pipelines/shop.yaml": spec.replacingOccurrences(of: "steps:", with: "stepz:"), "app/version.txt": "v2\n"])
+            "break spec",
+            files: ["pipelines/shop.yaml": spec.replacingOccurrences(of: "steps:", with: "stepz:"), "app/version.txt": "v2\n"])
         let result = try fixture.agent("run", "--once", environment: env)
         #expect(result.status == 0)
         let dev = try fixture.status()["dev"]

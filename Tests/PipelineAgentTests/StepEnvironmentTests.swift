@@ -10,7 +10,9 @@ struct StepEnvironmentTests {
         let stages = ["dev", "prod"].map { name -> String in
             var lines = ["    - name: \(name)"]
             if name == "prod" { lines += ["      from: dev", "      soak: 0s"] }
-            lines += ["      vars: {LIMIT: 10000, FLAG: true}", "      steps:", dump.replacingOccurrences(of: "NAME", with: name)]
+            lines += [
+                "      vars: {LIMIT: 10000, FLAG: true}", "      steps:", dump.replacingOccurrences(of: "NAME", with: name),
+            ]
             return lines.joined(separator: "\n")
         }.joined(separator: "\n")
         let secret = "hunter2-\(UUID().uuidString.prefix(8))"

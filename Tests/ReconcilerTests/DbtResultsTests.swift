@@ -10,7 +10,9 @@ struct DbtResultsTests {
         var results = failures.enumerated().map { index, count in
             #"{"unique_id": "test.olist.t\#(index)", "status": "\#(count > 0 ? "fail" : "pass")", "failures": \#(count), "message": null}"#
         }
-        results.append(#"{"unique_id": "model.olist.orders", "status": "\#(modelError ? "error" : "success")", "failures": null, "message": null}"#)
+        results.append(
+            #"{"unique_id": "model.olist.orders", "status": "\#(modelError ? "error" : "success")", "failures": null, "message": null}"#
+        )
         return #"{"metadata": {"invocation_id": "x"}, "results": [\#(results.joined(separator: ","))]}"#
     }
 

@@ -35,12 +35,15 @@ struct PlanFixture {
 
     static func input(_ name: String) throws -> PlanInput {
         let folder = root.appendingPathComponent(name)
-        let catalog = SpecCatalog(files: [("pipeline.yaml", try Data(contentsOf: folder.appendingPathComponent("pipeline.yaml")))])
+        let catalog = SpecCatalog(files: [("pipeline.yaml", try Data(contentsOf: folder.appendingPathComponent("pipeline.yaml")))]
+        )
         let pipeline = try #require(catalog.pipelines.first?.pipeline, "\(catalog.diagnostics)")
         let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: folder.appendingPathComponent("state.json")))
         let now = try #require(AuditTime.parse(state.now))
         let candidates = state.candidates.enumerated().map { index, short in
-            Candidate(id: id(short), time: now.addingTimeInterval(Double(-3600 * (index + 1))), authorEmail: "dev@acme.test", summary: short)
+            Candidate(
+                id: id(short), time: now.addingTimeInterval(Double(-3600 * (index + 1))), authorEmail: "dev@acme.test",
+                summary: short)
         }
         var stages: [StageKey: StageRecord] = [:]
         for entry in state.stages ?? [] {

@@ -6,8 +6,10 @@ import Testing
 
 @Suite("Running step processes")
 struct ProcessRunnerTests {
-    private func run(_ command: String, in scratch: Scratch, timeout: Duration = .seconds(10), limit: Int = 1 << 20,
-                     environment: [String: String] = ["PATH": "/usr/bin:/bin"]) -> (ProcessOutcome, String) {
+    private func run(
+        _ command: String, in scratch: Scratch, timeout: Duration = .seconds(10), limit: Int = 1 << 20,
+        environment: [String: String] = ["PATH": "/usr/bin:/bin"]
+    ) -> (ProcessOutcome, String) {
         let log = scratch.sub("out-\(UUID().uuidString.prefix(6)).log")
         let outcome = ProcessRunner.run(
             command, directory: scratch.path, environment: environment, logPath: log, timeout: timeout, captureLimit: limit)
@@ -49,7 +51,8 @@ struct ProcessRunnerTests {
             "sh -c 'trap \"\" TERM; echo $$ > child.pid; sleep 60' & sleep 60", in: scratch, timeout: .milliseconds(500))
         #expect(outcome.ending == .timedOut)
         #expect(ContinuousClock.now - started < .seconds(10))
-        let child = try String(contentsOfFile: scratch.sub("child.pid"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let child = try String(contentsOfFile: scratch.sub("child.pid"), encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         var gone = false
         for _ in 0..<40 {
             let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
