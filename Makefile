@@ -56,4 +56,4 @@ clean:
 
 ## bench: performance figures (release build); not part of `make test`, machines are noisy
 bench: apt
-	scripts/bench-audit.sh
+	scripts/bench.sh

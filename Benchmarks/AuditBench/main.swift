@@ -87,9 +87,10 @@ do {
     switch CommandLine.arguments.dropFirst().first {
     case "append": try appendLoop()
     case "figures", nil: try figures()
+    case "planner": try plannerFigures(count: argument("--pipelines", default: 1000))
     default:
         print(
-            "usage: audit-bench [figures [--verify-records N]] | append --dir DIR [--batch N] [--count N] [--file-size-limit BYTES]"
+            "usage: audit-bench [figures [--verify-records N]] | planner [--pipelines N] | append --dir DIR [--batch N] [--count N] [--file-size-limit BYTES]"
         )
         exit(2)
     }

@@ -15,6 +15,8 @@ public final class AgentSession {
     let specReader: SpecReader
     let scanner = CandidateScanner()
     var repository: GitRepository?
+    /// The last inputs, reused while no branch tip moved: no tree listing, walk or spec parse.
+    private var cachedInputs: (tips: [String: ObjectID], value: (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID))?
 
     /// The branch whose head holds the specs.
     public var branch: String { config.source.branch ?? "main" }
@@ -68,6 +70,14 @@ public final class AgentSession {
     /// The specs at the branch head and the pipelines as the planner sees them.
     public func pipelineInputs() throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
         let repository = try openRepository()
+        let tips = try repository.branchTips()
+        if let cachedInputs, cachedInputs.tips == tips { return cachedInputs.value }
+        let value = try computeInputs(repository)
+        cachedInputs = (tips, value)
+        return value
+    }
+
+    private func computeInputs(_ repository: GitRepository) throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
         let head = try repository.resolveBranch(branch)
         let catalog = try specReader.catalog(at: head, in: repository)
         var valid = try store.validSpecs()

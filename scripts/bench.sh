@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Performance figures from a release build (not part of `make test`: machines are noisy):
+# audit-log appends per second with fsync (single and batched), the time to verify a log of N
+# records (default 1,000,000; ~480 MiB of temp space), and an idle planner pass over 1,000 pipelines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product audit-bench >/dev/null
+.build/release/audit-bench planner --pipelines 1000
+.build/release/audit-bench figures --verify-records "${1:-1000000}"
