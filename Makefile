@@ -43,7 +43,7 @@ lint:
 test: deps lint build
 	$(SWIFT) test --skip-build
 
-## demo: the main job (for now: validate the reference pipeline and the examples)
+## demo: the main job: a promotion story told with real runs of the agent
 demo: deps build
 	@scripts/demo.sh
 

@@ -1,29 +1,59 @@
 #!/usr/bin/env bash
-# The main job. Until the reconciler lands it shows what exists: spec validation as a team
-# would run it in PR checks, on the reference pipeline, the examples and a broken spec.
+# The main job, told with real runs of the agent on the bundled minimal example: a team repository
+# is created, changes are merged, the agent promotes them dev -> staging, holds prod for approval,
+# rolls back a bad change in staging and audits everything. (The Olist dbt story replaces it when
+# the example project lands.) Exits non-zero if any step of the story does not happen as told.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.build/debug/pipeline-agent
-
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-step "pipeline-agent validate pipelines   (the reference Olist pipeline)"
-$BIN validate pipelines
-
-step "pipeline-agent validate examples"
-$BIN validate examples
-
+BIN="$PWD/.build/debug/pipeline-agent"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pipeline-agent-demo.XXXXXX")
-mkdir -p "$scratch/pipelines"
-sed -e 's/from: staging/from: stagin/' -e 's/errorIf: ">10"/errorIf: "10"/' \
-  -e 's/"16:00"/16:00/' pipelines/olist-analytics.yaml > "$scratch/pipelines/olist-analytics.yaml"
-step "a broken copy is rejected with located messages (exit 1 expected)"
-set +e
-$BIN validate "$scratch"
-status=$?
-set -e
-if [ "$status" -ne 1 ]; then
-  echo "demo failed: validate of a broken spec exited $status, expected 1" >&2
-  exit 1
-fi
-echo "exit status $status, as a PR check expects; scratch copy left in $scratch"
+export HELLO_ROOT="$scratch/deployed"
+export GIT_AUTHOR_NAME="Dana Dev" GIT_AUTHOR_EMAIL="dana@acme.test" GIT_COMMITTER_NAME="Dana Dev" GIT_COMMITTER_EMAIL="dana@acme.test"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+fail() { echo "demo failed: $*" >&2; exit 1; }
+agent() { "$BIN" "$@" --config "$scratch/agent.yaml"; }
+phase() { agent status --output json | jq -r ".pipelines[0].stages[] | select(.name==\"$1\") | .phase"; }
+current() { agent status --output json | jq -r ".pipelines[0].stages[] | select(.name==\"$1\") | .current // \"none\""; }
+merge() { (cd "$scratch/work" && printf '%s\n' "$2" > app/greeting.txt && git commit -qam "$1" && git push -q ../team.git main && git rev-parse HEAD); }
+
+say "1. A team repository from examples/minimal, and an agent config next to the agent"
+mkdir -p "$scratch/work"
+cp -R examples/minimal/. "$scratch/work/"
+(cd "$scratch/work" && git init -q -b main && git add -A && git commit -qm "Initial greeting" && git clone -q --bare . ../team.git)
+printf 'source: {url: ./team.git, branch: main, pollInterval: 30s}\nstate: {path: ./state}\n' > "$scratch/agent.yaml"
+"$BIN" validate "$scratch/work"
+cat "$scratch/agent.yaml"
+
+say "2. pipeline-agent plan: what would happen"
+agent plan
+
+say "3. pipeline-agent run --once: dev and staging build and verify; prod waits for approval"
+agent run --once
+good=$(cd "$scratch/work" && git rev-parse HEAD)
+[ "$(current staging)" = "$good" ] || fail "staging is not on $good"
+[ "$(phase prod)" = "WaitingApproval" ] || fail "prod should wait for approval, is $(phase prod)"
+agent status
+
+say "4. A bad change is merged: dev lets it through, staging verification fails and is rolled back"
+bad=$(merge "Greeting placeholder" "TODO: write a greeting")
+set +e; agent run --once; status=$?; set -e
+[ "$status" -eq 1 ] || fail "run --once should exit 1 when a promotion fails, exited $status"
+[ "$(current dev)" = "$bad" ] || fail "dev should run the bad change"
+[ "$(current staging)" = "$good" ] || fail "staging should stay on the good candidate"
+[ "$(phase staging)" = "Failed" ] || fail "staging should show Failed"
+grep -q "Hello" "$HELLO_ROOT/staging/greeting.txt" || fail "staging's deployed greeting was not restored"
+echo "staging still serves: $(cat "$HELLO_ROOT/staging/greeting.txt")"
+agent status
+
+say "5. A fix is merged and flows through again"
+fixed=$(merge "Better greeting" "Hello again, from a fixed change!")
+agent run --once
+[ "$(current staging)" = "$fixed" ] || fail "staging should run the fix"
+[ "$(phase staging)" = "InSync" ] || fail "staging should be InSync"
+
+say "6. The audit trail of staging, and the chain verified"
+agent audit log --stage staging | cut -c1-160
+agent audit verify
+echo
+echo "Everything above happened for real. Explore: $scratch (agent.yaml, state/, deployed/)"
