@@ -45,5 +45,6 @@ func plannerFigures(count: Int) throws {
     for _ in 0..<runs { plan = Planner.plan(input) }
     let elapsed = (ContinuousClock.now - start) / runs
     let inSync = plan.pipelines.flatMap(\.stages).filter { $0.phase == .inSync }.count
-    print("plan \(count) pipelines × 3 stages (all in sync: \(inSync) stages): \(elapsed) per pass, \(plan.actions.count) actions")
+    print(
+        "plan \(count) pipelines × 3 stages (all in sync: \(inSync) stages): \(elapsed) per pass, \(plan.actions.count) actions")
 }

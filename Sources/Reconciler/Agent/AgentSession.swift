@@ -77,7 +77,9 @@ public final class AgentSession {
         return value
     }
 
-    private func computeInputs(_ repository: GitRepository) throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
+    private func computeInputs(
+        _ repository: GitRepository
+    ) throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
         let head = try repository.resolveBranch(branch)
         let catalog = try specReader.catalog(at: head, in: repository)
         var valid = try store.validSpecs()
