@@ -140,3 +140,26 @@ func isRunning(_ pid: String) -> Bool {
     }
     return true
 }
+
+@Suite("The stage-level promotion timeout")
+struct PromotionTimeoutTests {
+    @Test("a promotion that runs longer than the stage's timeout fails and is rolled back")
+    func stageTimeout() throws {
+        let stage = [
+            "    - name: dev", "      timeout: 1s", "      steps:",
+            "        - {name: first, run: 'sleep 0.2'}",
+            "        - {name: slow, run: 'sleep 30', timeout: 10m}",
+            "      rollback:",
+            #"        - {name: undo, run: 'touch "$PA_ROOT/rolled-back"'}"#,
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stage)
+        let started = Date()
+        let result = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
+        #expect(result.status == 1)
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(FileManager.default.fileExists(atPath: "\(fixture.root)/rolled-back"))
+        let dev = try fixture.status()["dev"]
+        #expect(dev?["phase"] as? String == "Failed")
+        #expect((dev?["reason"] as? String)?.contains("promotion timeout 1s exceeded during step slow") == true)
+    }
+}

@@ -16,11 +16,13 @@ public final class ReconcileLoop {
     let session: AgentSession
     let audit: AuditLog
     let executor: PromotionExecutor
+    let observer: DriftObserver
     private var lastSpecDiagnostics: [Diagnostic] = []
 
     public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
         self.session = session
         let environment = StepEnvironment(config: session.config)
+        observer = DriftObserver(stateDirectory: session.config.stateDirectory, environment: environment)
         audit = try AuditLog(
             directory: session.config.stateDirectory, anchors: session.store, redactor: environment.redactor,
             logger: session.logger, clock: session.clock)
@@ -76,10 +78,12 @@ public final class ReconcileLoop {
     private func planAndRecord() throws -> Plan {
         let (inputs, catalog, head) = try session.pipelineInputs()
         try recordSpecProblems(catalog, head: head)
+        let stages = try session.store.stages()
+        let promotions = try session.store.promotions()
         let plan = Planner.plan(
             PlanInput(
-                pipelines: inputs, stages: try session.store.stages(), promotions: try session.store.promotions(),
-                approvals: session.approvals, now: session.clock()))
+                pipelines: inputs, stages: stages, promotions: promotions, approvals: session.approvals, now: session.clock(),
+                observed: observer.observe(inputs, stages: stages, promotions: promotions)))
         let json = try plan.json(pretty: false)
         let previous = try session.store.lastPlan().flatMap(Plan.decode)
         if previous?.fingerprint != plan.fingerprint {
@@ -103,7 +107,7 @@ public final class ReconcileLoop {
 
     /// `gate.blocked` once per change of a stage's reason.
     private func recordBlockedGates(_ plan: Plan) throws {
-        let blocking: Set<Phase> = [.waitingUpstream, .waitingApproval, .waitingWindow, .frozen, .failed, .invalid]
+        let blocking: Set<Phase> = [.waitingUpstream, .waitingApproval, .waitingWindow, .frozen, .failed, .invalid, .drifted]
         var stages = try session.store.stages()
         for pipeline in plan.pipelines {
             for stage in pipeline.stages {

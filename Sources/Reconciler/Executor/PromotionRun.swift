@@ -60,7 +60,7 @@ struct PromotionRun {
 
     private func runOnce(_ step: Step, phase: String, attempt: Int) throws -> String? {
         let logPath = "\(logDirectory)/\(phase)-\(step.name)-\(attempt).log"
-        let (timeout, limitedByStage) = effectiveTimeout(step)
+        let (timeout, limitedByStage) = effectiveTimeout(step, phase: phase)
         try context.audit.append(
             event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
         let outcome = ProcessRunner.run(
@@ -88,9 +88,11 @@ struct PromotionRun {
         return failure
     }
 
-    private func effectiveTimeout(_ step: Step) -> (Duration, Bool) {
+    /// A step's own timeout, bounded by what is left of the promotion's — except for rollback
+    /// steps, which must still run after the promotion ran out of time.
+    private func effectiveTimeout(_ step: Step, phase: String) -> (Duration, Bool) {
         let own = step.timeout.map { Duration.milliseconds($0.milliseconds) } ?? Self.defaultStepTimeout
-        guard let deadline else { return (own, false) }
+        guard let deadline, phase != "rollback" else { return (own, false) }
         let remaining = max(.zero, deadline - .now)
         return remaining < own ? (remaining, true) : (own, false)
     }

@@ -59,16 +59,19 @@ public struct PlanInput: Sendable {
     public var promotions: [PromotionRecord]
     public var approvals: any ApprovalEvaluator
     public var now: Date
+    /// What each stage's `observe` command reported as really deployed (drift detection).
+    public var observed: [StageKey: String]
 
     public init(
         pipelines: [PipelineInput], stages: [StageKey: StageRecord], promotions: [PromotionRecord],
-        approvals: any ApprovalEvaluator = NoApprovalsYet(), now: Date
+        approvals: any ApprovalEvaluator = NoApprovalsYet(), now: Date, observed: [StageKey: String] = [:]
     ) {
         self.pipelines = pipelines
         self.stages = stages
         self.promotions = promotions
         self.approvals = approvals
         self.now = now
+        self.observed = observed
     }
 }
 

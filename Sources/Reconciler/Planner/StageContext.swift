@@ -26,6 +26,7 @@ struct StageContext {
                 nil
             )
         }
+        if let drift = drifted(plan) { return drift }
         let target = DesiredCandidate(context: self).resolve()
         plan.desired = target.candidate?.id
         plan.wakeAt = target.wakeAt
@@ -66,6 +67,27 @@ struct StageContext {
         let action = PromotionAction(
             key: key, candidate: candidate.id, previous: record.current, pipeline: pipeline, stage: stage)
         return (plan, action)
+    }
+
+    /// The deployed candidate differs from the recorded one: report it, and re-promote the
+    /// recorded candidate when the stage asks for self-healing.
+    private func drifted(_ plan: StagePlan) -> (StagePlan, PromotionAction?)? {
+        guard let observed = input.observed[key], let current = record.current, observed != current else { return nil }
+        var plan = plan
+        plan.desired = current
+        plan.phase = .drifted
+        let healFailed = history.failed[key]?[current]?.contains(StageDigest.of(stage)) == true
+        let heal = stage.observe?.selfHeal == true && !healFailed
+        if healFailed {
+            plan.reason =
+                "observe reports \(short(observed)) deployed, not \(short(current)); self-healing failed, needs a person"
+            return (plan, nil)
+        }
+        plan.reason =
+            "observe reports \(short(observed)) deployed, not \(short(current))"
+            + (heal ? "; self-healing: promoting \(short(current)) again" : "; set observe.selfHeal to repair it automatically")
+        guard heal, !stage.isFrozen else { return (plan, nil) }
+        return (plan, PromotionAction(key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage))
     }
 
     private var invalidReason: String {

@@ -1,0 +1,45 @@
+import Foundation
+import SpecModel
+
+/// Runs each deployed stage's `observe` command and reports what it says is really deployed.
+struct DriftObserver {
+    let stateDirectory: String
+    let environment: StepEnvironment
+
+    /// Observed candidate ids by stage; stages without `observe`, or not deployed, are absent.
+    /// A command that fails or prints nothing reports nothing (the stage is not called drifted on no evidence).
+    func observe(_ inputs: [PipelineInput], stages: [StageKey: StageRecord], promotions: [PromotionRecord]) -> [StageKey: String]
+    {
+        var observed: [StageKey: String] = [:]
+        for input in inputs {
+            guard let pipeline = input.pipeline else { continue }
+            for stage in pipeline.spec.stages {
+                let key = StageKey(pipeline.name, stage.name)
+                guard let spec = stage.observe, let current = stages[key]?.current else { continue }
+                let lastPromotion = promotions.last { $0.key == key && $0.candidate == current && $0.status == .succeeded }
+                let checkout = lastPromotion.map { "\(stateDirectory)/work/\($0.id)" } ?? stateDirectory
+                let action = PromotionAction(key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage)
+                if let id = run(
+                    spec, checkout: checkout, variables: environment.variables(for: action, promotionID: 0, checkout: checkout))
+                {
+                    observed[key] = id
+                }
+            }
+        }
+        return observed
+    }
+
+    private func run(_ spec: ObserveSpec, checkout: String, variables: [String: String]) -> String? {
+        let directory = spec.workdir.map { "\(checkout)/\($0)" } ?? checkout
+        let log = "\(stateDirectory)/logs/observe-\(UUID().uuidString.prefix(8)).log"
+        try? FileManager.default.createDirectory(atPath: "\(stateDirectory)/logs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let outcome = ProcessRunner.run(
+            spec.run, directory: FileManager.default.fileExists(atPath: directory) ? directory : stateDirectory,
+            environment: variables, logPath: log, timeout: .milliseconds(spec.timeout?.milliseconds ?? 60_000), captureLimit: 4096
+        )
+        guard outcome.succeeded, let text = try? String(contentsOfFile: log, encoding: .utf8) else { return nil }
+        let last = text.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) ?? ""
+        return last.isEmpty ? nil : last
+    }
+}
