@@ -163,3 +163,42 @@ struct PromotionTimeoutTests {
         #expect((dev?["reason"] as? String)?.contains("promotion timeout 1s exceeded during step slow") == true)
     }
 }
+
+@Suite("Verification and retries inside a real promotion")
+struct PromotionVerificationTests {
+    @Test("a run_results.json committed to the repository is stale, never a pass")
+    func committedResultsAreStale() throws {
+        let stage = [
+            "    - name: dev", "      steps:", "        - {name: noop, run: 'true'}", "      verify:",
+            "        - {name: dbt-tests, dbtResults: app/target/run_results.json}",
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stage)
+        try fixture.push(
+            "commit old results",
+            files: [
+                "app/target/run_results.json":
+                    #"{"metadata": {}, "results": [{"unique_id": "test.a", "status": "pass", "failures": 0}]}"#
+            ])
+        let result = try fixture.agent("run", "--once")
+        #expect(result.status == 1)
+        #expect((try fixture.status()["dev"]?["reason"] as? String)?.contains("is stale") == true)
+    }
+
+    @Test("a failing step is retried with backoff and the promotion succeeds on the second attempt")
+    func retries() throws {
+        let stage = [
+            "    - name: dev", "      steps:",
+            #"        - {name: flaky, retries: 2, run: 'n=$(cat "$PA_ROOT/n" 2>/dev/null || echo 0); echo $((n+1)) > "$PA_ROOT/n"; [ "$n" -ge 1 ]'}"#,
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stage)
+        let started = Date()
+        let result = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(Date().timeIntervalSince(started) >= 1, "one backoff of a second between attempts")
+        let log = try fixture.agent("audit", "log", "--output", "json").stdout
+        let attempts = log.split(separator: "\n").filter { $0.contains(#""type":"step.finished""#) }
+        #expect(attempts.count == 2)
+        #expect(attempts.first?.contains(#""result":"failed""#) == true)
+        #expect(attempts.last?.contains(#""result":"succeeded""#) == true)
+    }
+}

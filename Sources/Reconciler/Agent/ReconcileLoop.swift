@@ -90,7 +90,7 @@ public final class ReconcileLoop {
             try audit.append(AuditEvent("plan.changed", detail: ["plan": .string(json)]))
         }
         try session.store.saveLastPlan(json, at: session.clock())
-        try recordBlockedGates(plan)
+        try recordStagePhases(plan)
         return plan
     }
 
@@ -105,8 +105,8 @@ public final class ReconcileLoop {
                 detail: ["commit": .string(head.hex), "diagnostics": .array(errors.map { .string($0.description) })]))
     }
 
-    /// `gate.blocked` once per change of a stage's reason.
-    private func recordBlockedGates(_ plan: Plan) throws {
+    /// Stores each stage's phase; writes `gate.blocked` once per change of a stage's block.
+    private func recordStagePhases(_ plan: Plan) throws {
         let blocking: Set<Phase> = [.waitingUpstream, .waitingApproval, .waitingWindow, .frozen, .failed, .invalid, .drifted]
         var stages = try session.store.stages()
         for pipeline in plan.pipelines {
@@ -115,8 +115,9 @@ public final class ReconcileLoop {
                 var record = stages[key] ?? StageRecord(key: key)
                 // The key leaves out countdowns ("opens in 3h 2m") so a waiting stage is recorded once.
                 let blockKey = blocking.contains(stage.phase) ? "\(stage.phase.rawValue) \(stage.desired ?? "-")" : nil
-                guard record.blockedReason != blockKey else { continue }
-                if blockKey != nil {
+                guard record.blockedReason != blockKey || record.phase != stage.phase.rawValue else { continue }
+                record.phase = stage.phase.rawValue
+                if blockKey != nil, blockKey != record.blockedReason {
                     try audit.append(
                         AuditEvent(
                             "gate.blocked", pipeline: pipeline.name, stage: stage.name, candidate: stage.desired,

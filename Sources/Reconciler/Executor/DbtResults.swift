@@ -23,8 +23,8 @@ enum DbtResults {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let modified = attributes[.modificationDate] as? Date
         else { return failed("\(path) is missing: dbt did not write results") }
-        guard modified >= notBefore.addingTimeInterval(-1) else {
-            return failed("\(path) is stale: written \(AuditTime.format(modified)), before this promotion started")
+        guard modified >= notBefore else {
+            return failed("\(path) is stale: written \(AuditTime.format(modified)), before this promotion's steps ran")
         }
         guard let data = FileManager.default.contents(atPath: path), let file = try? JSONDecoder().decode(File.self, from: data)
         else { return failed("\(path) is not a dbt run_results.json") }

@@ -48,8 +48,9 @@ public struct PromotionExecutor {
                 "promotion.started", action,
                 ["promotionId": .int(promotion.id), "previous": action.previous.map(JSONValue.string) ?? .null]))
         let run = PromotionRun(context: context, action: action, promotion: promotion)
+        let stepsFrom: Date
         do {
-            try run.checkout(repository)
+            stepsFrom = try run.checkout(repository)
         } catch let error as AuditError {
             throw error
         } catch {
@@ -58,7 +59,7 @@ public struct PromotionExecutor {
         if let failure = try run.runSteps(action.stage.steps, phase: "step") {
             return try run.fail(failure, rollback: true)
         }
-        if let failure = try run.verify() {
+        if let failure = try run.verify(notBefore: stepsFrom) {
             return try run.fail(failure, rollback: true)
         }
         return try run.succeed()
@@ -81,7 +82,7 @@ public struct PromotionExecutor {
                     ["promotionId": .int(promotion.id), "reason": "the agent stopped during the promotion"]))
             let run = PromotionRun(context: context, action: action, promotion: promotion)
             ProcessRunner.killLeftover(groupFile: run.groupFile)
-            try? run.checkout(repository)
+            _ = try? run.checkout(repository)
             _ = try run.rollback(reason: "interrupted", finalStatus: .interrupted)
         }
     }

@@ -3,9 +3,9 @@ import SpecModel
 
 extension PromotionRun {
     /// Runs the stage's checks; returns why verification failed, or nil.
-    func verify() throws -> String? {
+    func verify(notBefore: Date) throws -> String? {
         let runner = CheckRunner(
-            checkout: checkoutPath, environment: environment, logDirectory: logDirectory, notBefore: promotion.startedAt,
+            checkout: checkoutPath, environment: environment, logDirectory: logDirectory, notBefore: notBefore,
             cancellation: context.cancellation)
         var failures: [String] = []
         for check in action.stage.verify ?? [] {

@@ -30,13 +30,17 @@ struct PromotionRun {
         context.environment.variables(for: action, promotionID: promotion.id, checkout: checkoutPath)
     }
 
-    func checkout(_ repository: GitRepository) throws {
+    /// Materialises the candidate; returns the time after which files are the steps' doing, so that
+    /// results committed to the repository (older than that) never pass for fresh ones.
+    @discardableResult
+    func checkout(_ repository: GitRepository) throws -> Date {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: checkoutPath) { return }
+        if FileManager.default.fileExists(atPath: checkoutPath) { return Date() }
         guard let id = ObjectID(hex: action.candidate) else {
             throw GitError(.invalidArgument, operation: "check out", message: "\(action.candidate) is not a commit id")
         }
         try repository.materialize(id, into: checkoutPath)
+        return Date()
     }
 
     /// Runs steps in order; returns why they failed, or nil.

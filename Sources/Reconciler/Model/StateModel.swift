@@ -57,11 +57,14 @@ public struct StageRecord: Sendable, Hashable {
     public var updatedAt: Date?
     /// The last gate reason written to the audit log, so `gate.blocked` is written once per change.
     public var blockedReason: String?
+    /// The phase of the last plan (the plan itself is in `lastPlan`).
+    public var phase: String?
 
     public init(
         key: StageKey, current: String? = nil, previous: String? = nil, health: Health = .unknown,
-        updatedAt: Date? = nil, blockedReason: String? = nil
+        updatedAt: Date? = nil, blockedReason: String? = nil, phase: String? = nil
     ) {
+        self.phase = phase
         self.key = key
         self.current = current
         self.previous = previous

@@ -11,7 +11,7 @@ extension SQLiteStateStore {
                 result[key] = StageRecord(
                     key: key, current: row["current"], previous: row["previous"],
                     health: Health(rawValue: row["health"]) ?? .unknown, updatedAt: row["updated_at"],
-                    blockedReason: row["blocked_reason"])
+                    blockedReason: row["blocked_reason"], phase: row["phase"])
             }
             return result
         }
@@ -21,14 +21,15 @@ extension SQLiteStateStore {
         try database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO stages (pipeline, stage, current, previous, health, updated_at, blocked_reason)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO stages (pipeline, stage, current, previous, health, updated_at, blocked_reason, phase)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(pipeline, stage) DO UPDATE SET current = excluded.current, previous = excluded.previous,
-                      health = excluded.health, updated_at = excluded.updated_at, blocked_reason = excluded.blocked_reason
+                      health = excluded.health, updated_at = excluded.updated_at, blocked_reason = excluded.blocked_reason,
+                      phase = excluded.phase
                     """,
                 arguments: [
                     record.key.pipeline, record.key.stage, record.current, record.previous, record.health.rawValue,
-                    record.updatedAt, record.blockedReason,
+                    record.updatedAt, record.blockedReason, record.phase,
                 ])
         }
     }

@@ -91,6 +91,9 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v2-stages-promotions") { db in
             try StoreSchema.createStateTables(db)
         }
+        migrator.registerMigration("v3-stage-phase") { db in
+            try db.alter(table: "stages") { table in table.add(column: "phase", .text) }
+        }
         return migrator
     }
 
