@@ -14,7 +14,8 @@ struct PipelineAgentCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, AuditCommand.self, SchemaCommand.self,
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ApproveCommand.self,
+            AuditCommand.self, SchemaCommand.self,
         ]
     )
 

@@ -35,6 +35,15 @@ public final class CandidateScanner {
         return info
     }
 
+    /// The newest first-parent commit from `head` that changed `path`.
+    public func lastCommit(touching path: String, from head: ObjectID, in repository: GitRepository) throws -> ObjectID? {
+        for id in try repository.firstParentHistory(from: head, limit: depth) where try changed(id, in: repository).contains(path)
+        {
+            return id
+        }
+        return nil
+    }
+
     private func changed(_ id: ObjectID, in repository: GitRepository) throws -> [String] {
         if let cached = changedPaths[id] { return cached }
         let paths = try repository.changedPaths(in: id).flatMap(\.allPaths)

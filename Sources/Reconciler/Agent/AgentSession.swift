@@ -11,9 +11,10 @@ public final class AgentSession {
     public let mirror: GitMirror
     let logger: Logger
     let clock: @Sendable () -> Date
-    let approvals: any ApprovalEvaluator
     let specReader: SpecReader
     let scanner = CandidateScanner()
+    let approvalCollector: ApprovalCollector
+    private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval])?
     var repository: GitRepository?
     /// The last inputs, reused while no branch tip moved: no tree listing, walk or spec parse.
     private var cachedInputs: (tips: [String: ObjectID], value: (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID))?
@@ -21,18 +22,29 @@ public final class AgentSession {
     /// The branch whose head holds the specs.
     public var branch: String { config.source.branch ?? "main" }
 
-    public init(
-        config: AgentConfig, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
-        approvals: any ApprovalEvaluator = NoApprovalsYet()
-    ) throws {
+    public init(config: AgentConfig, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config
         self.logger = logger
         self.clock = clock
-        self.approvals = approvals
         store = try SQLiteStateStore(directory: config.stateDirectory)
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
         specReader = SpecReader(logger: logger)
+        approvalCollector = ApprovalCollector(
+            allowedSigners: config.trust.map { config.resolve($0.allowedSigners) },
+            workDirectory: "\(config.stateDirectory)/tmp", scanner: scanner)
+    }
+
+    /// The approval rules over the approval files at the branch head, checked (and cached) by blob.
+    func approvals() throws -> SignedApprovals {
+        let repository = try openRepository()
+        let head = try repository.resolveBranch(branch)
+        if let cachedApprovals, cachedApprovals.head == head {
+            return SignedApprovals(approvals: cachedApprovals.approvals, now: clock())
+        }
+        let checked = try approvalCollector.collect(at: head, in: repository)
+        cachedApprovals = (head, checked)
+        return SignedApprovals(approvals: checked, now: clock())
     }
 
     static func remoteURL(_ config: AgentConfig) -> String {
@@ -83,7 +95,7 @@ public final class AgentSession {
         let head = try repository.resolveBranch(branch)
         let catalog = try specReader.catalog(at: head, in: repository)
         var valid = try store.validSpecs()
-        let brokenFiles = Set(catalog.diagnostics.filter { $0.severity == .error }.map(\.file))
+        let brokenFiles = Set(catalog.diagnostics.filter { $0.severity == .error && !Self.isApprovalPath($0.file) }.map(\.file))
         for document in catalog.pipelines where !brokenFiles.contains(document.file) {
             let spec = ValidSpec(pipeline: document.pipeline, file: document.file, commit: head.hex)
             if valid[document.pipeline.name]?.pipeline != spec.pipeline {
@@ -105,6 +117,10 @@ public final class AgentSession {
         return (inputs.sorted { $0.name < $1.name }, catalog, head)
     }
 
+    static func isApprovalPath(_ path: String) -> Bool {
+        path.hasPrefix(ApprovalCollector.directory + "/")
+    }
+
     private func branchHead(_ name: String, repository: GitRepository) throws -> ObjectID? {
         do {
             return try repository.resolveBranch(name)
@@ -118,7 +134,7 @@ public final class AgentSession {
         let (inputs, _, _) = try pipelineInputs()
         return Planner.plan(
             PlanInput(
-                pipelines: inputs, stages: try store.stages(), promotions: try store.promotions(), approvals: approvals,
+                pipelines: inputs, stages: try store.stages(), promotions: try store.promotions(), approvals: try approvals(),
                 now: clock()))
     }
 }

@@ -55,7 +55,8 @@ public final class ReconcileLoop {
             summary.plan = plan
             guard !plan.actions.isEmpty, !executor.context.cancellation.isCancelled else { break }
             for action in plan.actions {
-                let status = try executor.execute(action, repository: session.openRepository())
+                guard let evidence = try approvalsHoldAtStart(action) else { continue }
+                let status = try executor.execute(action, repository: session.openRepository(), approvals: evidence)
                 summary.promotions.append((action.key, action.candidate, status))
             }
         }
@@ -80,9 +81,11 @@ public final class ReconcileLoop {
         try recordSpecProblems(catalog, head: head)
         let stages = try session.store.stages()
         let promotions = try session.store.promotions()
+        let approvals = try session.approvals()
+        try recordApprovalVerdicts(approvals.judgements(inputs, stages: stages))
         let plan = Planner.plan(
             PlanInput(
-                pipelines: inputs, stages: stages, promotions: promotions, approvals: session.approvals, now: session.clock(),
+                pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: session.clock(),
                 observed: observer.observe(inputs, stages: stages, promotions: promotions)))
         let json = try plan.json(pretty: false)
         let previous = try session.store.lastPlan().flatMap(Plan.decode)
@@ -94,8 +97,45 @@ public final class ReconcileLoop {
         return plan
     }
 
+    /// `approval.accepted` / `approval.rejected` once per file version and verdict.
+    private func recordApprovalVerdicts(_ judgements: [ApprovalJudgement]) throws {
+        for judgement in judgements {
+            let type = judgement.accepted ? "approval.accepted" : "approval.rejected"
+            guard try session.store.markAudited("\(type)|\(judgement.file)|\(judgement.version)|\(judgement.reason)") else {
+                continue
+            }
+            try audit.append(
+                AuditEvent(
+                    type, pipeline: judgement.approval?.pipeline, stage: judgement.approval?.stage,
+                    candidate: judgement.approval?.candidate, actor: judgement.approval?.approver ?? "agent",
+                    detail: ["file": .string(judgement.file), "reason": .string(judgement.reason)]))
+        }
+    }
+
+    /// Right before a promotion that needs approvals starts: fetch again and re-check them, so that
+    /// an approval revoked (its file deleted) since the plan does not count. Returns what it relies on.
+    private func approvalsHoldAtStart(_ action: PromotionAction) throws -> [ApprovalEvidence]? {
+        guard action.stage.approvals != nil, action.stage.pin == nil else { return [] }
+        try sync()
+        let (inputs, _, _) = try session.pipelineInputs()
+        let candidates = inputs.first { $0.name == action.pipeline.name }?.candidates ?? []
+        guard let candidate = candidates.first(where: { $0.id == action.candidate }) else { return nil }
+        let status = try session.approvals().status(
+            pipeline: action.pipeline, stage: action.stage, candidate: candidate, current: action.previous, candidates: candidates
+        )
+        if status.isSatisfied { return status.evidence }
+        try audit.append(
+            AuditEvent(
+                "gate.blocked", pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
+                detail: [
+                    "phase": .string(Phase.waitingApproval.rawValue),
+                    "reason": .string("approvals no longer sufficient at start: \(status.have) of \(status.need)"),
+                ]))
+        return nil
+    }
+
     private func recordSpecProblems(_ catalog: SpecCatalog, head: ObjectID) throws {
-        let errors = catalog.diagnostics.filter { $0.severity == .error }
+        let errors = catalog.diagnostics.filter { $0.severity == .error && !AgentSession.isApprovalPath($0.file) }
         guard errors != lastSpecDiagnostics else { return }
         lastSpecDiagnostics = errors
         guard !errors.isEmpty else { return }

@@ -38,7 +38,9 @@ public struct PromotionExecutor {
     }
 
     /// Runs one promotion to its end and returns how it ended.
-    public func execute(_ action: PromotionAction, repository: GitRepository) throws -> PromotionStatus {
+    public func execute(
+        _ action: PromotionAction, repository: GitRepository, approvals: [ApprovalEvidence] = []
+    ) throws -> PromotionStatus {
         let started = context.clock()
         let promotion = try context.store.startPromotion(
             action.key, candidate: action.candidate, previous: action.previous, specDigest: StageDigest.of(action.stage),
@@ -46,7 +48,10 @@ public struct PromotionExecutor {
         try context.audit.append(
             event(
                 "promotion.started", action,
-                ["promotionId": .int(promotion.id), "previous": action.previous.map(JSONValue.string) ?? .null]))
+                [
+                    "promotionId": .int(promotion.id), "previous": action.previous.map(JSONValue.string) ?? .null,
+                    "approvals": .array(approvals.map(\.json)), "specDigest": .string(promotion.specDigest),
+                ]))
         let run = PromotionRun(context: context, action: action, promotion: promotion)
         let stepsFrom: Date
         do {

@@ -72,7 +72,8 @@ struct DesiredCandidate {
         var newestStatus: ApprovalStatus?
         for candidate in ready {
             let status = context.input.approvals.status(
-                pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: context.record.current)
+                pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: context.record.current,
+                candidates: context.pipelineInput.candidates)
             if newestStatus == nil { newestStatus = status }
             if status.isSatisfied {
                 return Outcome(
@@ -80,12 +81,16 @@ struct DesiredCandidate {
             }
         }
         let status = newestStatus ?? ApprovalStatus(have: 0, need: context.stage.approvals?.required ?? 0, by: [])
+        let approvedBy = status.by.isEmpty ? "" : " (by \(status.by.joined(separator: ", ")))"
+        let eligible = status.eligible.isEmpty ? "" : "; eligible: " + status.eligible.joined(separator: ", ")
         let rejected = status.rejections.isEmpty ? "" : "; rejected: " + status.rejections.joined(separator: "; ")
         return Outcome(
             candidate: ready[0],
             waiting: Waiting(
                 phase: .waitingApproval,
-                reason: "waiting for approvals of \(short(ready[0].id)): \(status.have) of \(status.need)\(rejected)"),
+                reason:
+                    "waiting for approvals of \(short(ready[0].id)): \(status.have) of \(status.need)\(approvedBy)\(eligible)\(rejected)"
+            ),
             approvals: ApprovalSummary(have: status.have, need: status.need, by: status.by))
     }
 }

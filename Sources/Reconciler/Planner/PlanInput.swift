@@ -27,12 +27,21 @@ public struct ApprovalStatus: Sendable, Hashable {
     public var by: [String]
     /// Why files that looked like approvals did not count.
     public var rejections: [String]
+    /// Approvers who could still approve.
+    public var eligible: [String]
+    /// The approvals that count, with their proof (for the audit record of the promotion).
+    public var evidence: [ApprovalEvidence]
 
-    public init(have: Int, need: Int, by: [String], rejections: [String] = []) {
+    public init(
+        have: Int, need: Int, by: [String], rejections: [String] = [], eligible: [String] = [],
+        evidence: [ApprovalEvidence] = []
+    ) {
         self.have = have
         self.need = need
         self.by = by
         self.rejections = rejections
+        self.eligible = eligible
+        self.evidence = evidence
     }
 
     public var isSatisfied: Bool { have >= need }
@@ -40,14 +49,20 @@ public struct ApprovalStatus: Sendable, Hashable {
 
 /// Judges approvals; the signed-approval rules plug in here.
 public protocol ApprovalEvaluator: Sendable {
-    func status(pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?) -> ApprovalStatus
+    /// `candidates` are the pipeline's candidates, newest first (for the promoted range's authors).
+    func status(
+        pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?, candidates: [Candidate]
+    )
+        -> ApprovalStatus
 }
 
-/// The evaluator used until signed approvals are implemented: nothing is approved.
-public struct NoApprovalsYet: ApprovalEvaluator {
+/// An evaluator under which nothing is approved (planner tests, stages without approvals).
+public struct NoApprovals: ApprovalEvaluator {
     public init() {}
 
-    public func status(pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?) -> ApprovalStatus {
+    public func status(
+        pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?, candidates: [Candidate]
+    ) -> ApprovalStatus {
         ApprovalStatus(have: 0, need: stage.approvals?.required ?? 0, by: [])
     }
 }
@@ -64,7 +79,7 @@ public struct PlanInput: Sendable {
 
     public init(
         pipelines: [PipelineInput], stages: [StageKey: StageRecord], promotions: [PromotionRecord],
-        approvals: any ApprovalEvaluator = NoApprovalsYet(), now: Date, observed: [StageKey: String] = [:]
+        approvals: any ApprovalEvaluator = NoApprovals(), now: Date, observed: [StageKey: String] = [:]
     ) {
         self.pipelines = pipelines
         self.stages = stages

@@ -137,3 +137,12 @@ extension SQLiteStateStore {
         }
     }
 }
+
+extension SQLiteStateStore {
+    public func markAudited(_ key: String) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO audited_once (key) VALUES (?)", arguments: [key])
+            return db.changesCount > 0
+        }
+    }
+}

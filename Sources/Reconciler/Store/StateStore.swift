@@ -58,6 +58,8 @@ public protocol StateStore: AuditAnchorStore {
     func validSpecs() throws -> [String: ValidSpec]
     /// Remembers a pipeline's valid spec.
     func saveValidSpec(_ spec: ValidSpec) throws
+    /// Remembers that an event with this key was audited; false when it already was.
+    func markAudited(_ key: String) throws -> Bool
     /// The last plan written, as JSON, and when.
     func lastPlan() throws -> String?
     /// Replaces the last plan.
@@ -93,6 +95,9 @@ public final class SQLiteStateStore: StateStore {
         }
         migrator.registerMigration("v3-stage-phase") { db in
             try db.alter(table: "stages") { table in table.add(column: "phase", .text) }
+        }
+        migrator.registerMigration("v4-audited-once") { db in
+            try db.create(table: "audited_once") { table in table.column("key", .text).primaryKey() }
         }
         return migrator
     }

@@ -1,0 +1,101 @@
+import Foundation
+import GitSource
+import SpecModel
+
+/// What an approver asks `approve` to write.
+public struct ApprovalRequest: Sendable {
+    public var repository: String
+    public var pipeline: String
+    public var stage: String
+    public var candidate: String
+    public var approver: String
+    public var key: String
+    public var comment: String?
+    public var expires: Date?
+    public var commit: Bool
+
+    public init(
+        repository: String, pipeline: String, stage: String, candidate: String, approver: String, key: String,
+        comment: String? = nil, expires: Date? = nil, commit: Bool = false
+    ) {
+        self.repository = repository
+        self.pipeline = pipeline
+        self.stage = stage
+        self.candidate = candidate
+        self.approver = approver
+        self.key = key
+        self.comment = comment
+        self.expires = expires
+        self.commit = commit
+    }
+}
+
+/// Why `approve` refused.
+public struct ApprovalAuthoringError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Writes a signed approval file into a working copy of the watched repository.
+public enum ApprovalAuthoring {
+    /// The conventional path: `approvals/<pipeline>/<stage>/<candidate12>-<approver>.yaml`.
+    public static func path(for request: ApprovalRequest) -> String {
+        let who = String(request.approver.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" })
+        return "approvals/\(request.pipeline)/\(request.stage)/\(request.candidate.prefix(12))-\(who).yaml"
+    }
+
+    /// Writes and signs the file (and commits both when asked); returns the file's path in the repository.
+    public static func write(_ request: ApprovalRequest) throws -> String {
+        try checkCandidate(request)
+        let relative = path(for: request)
+        let file = "\(request.repository)/\(relative)"
+        try FileManager.default.createDirectory(
+            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(document(request).utf8).write(to: URL(fileURLWithPath: file))
+        try? FileManager.default.removeItem(atPath: file + ".sig")
+        try run(
+            #"ssh-keygen -q -Y sign -f "$PA_KEY" -n pipeline-agent "$PA_FILE""#, ["PA_KEY": request.key, "PA_FILE": file],
+            in: request.repository)
+        if request.commit {
+            let message = "Approve \(request.candidate.prefix(12)) for \(request.pipeline)/\(request.stage) (\(request.approver))"
+            try run(
+                #"git add -- "$PA_FILE" "$PA_FILE.sig" && git commit -q -m "$PA_MESSAGE" -- "$PA_FILE" "$PA_FILE.sig""#,
+                ["PA_FILE": relative, "PA_MESSAGE": message], in: request.repository)
+        }
+        return relative
+    }
+
+    static func document(_ request: ApprovalRequest) -> String {
+        var lines = [
+            "apiVersion: \(SpecSchema.apiVersion)", "kind: Approval", "pipeline: \(request.pipeline)", "stage: \(request.stage)",
+            "candidate: \(request.candidate)", "approver: \(request.approver)",
+        ]
+        if let comment = request.comment { lines.append("comment: \(CanonicalJSON.serialize(.string(comment)))") }
+        if let expires = request.expires { lines.append("expires: \(ISO8601DateFormatter().string(from: expires))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func checkCandidate(_ request: ApprovalRequest) throws {
+        guard let id = ObjectID(hex: request.candidate), id.hex == request.candidate else {
+            throw ApprovalAuthoringError(
+                description: "--candidate must be a full 40-character lowercase commit id, not '\(request.candidate)'")
+        }
+        let repository = try GitRepository.open(at: request.repository)
+        guard repository.containsCommit(id) else {
+            throw ApprovalAuthoringError(
+                description: "\(request.candidate) is not a commit of the repository \(request.repository)")
+        }
+    }
+
+    private static func run(_ command: String, _ variables: [String: String], in directory: String) throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("pa-approve-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(variables) { $1 }
+        let outcome = ProcessRunner.run(
+            command, directory: directory, environment: environment, logPath: log, timeout: .seconds(60), captureLimit: 65_536)
+        guard outcome.succeeded else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw ApprovalAuthoringError(description: "\(command.split(separator: " ").first ?? "") failed: \(output)")
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import SpecModel
+
+/// The approval rules, applied to checked approval files: pure, so the planner stays pure.
+public struct SignedApprovals: ApprovalEvaluator {
+    let approvals: [CheckedApproval]
+    let now: Date
+
+    init(approvals: [CheckedApproval], now: Date) {
+        self.approvals = approvals
+        self.now = now
+    }
+
+    public func status(
+        pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?, candidates: [Candidate]
+    ) -> ApprovalStatus {
+        let policy = stage.approvals
+        let authors = Self.rangeAuthors(candidate: candidate.id, current: current, candidates: candidates)
+        var status = ApprovalStatus(have: 0, need: policy?.required ?? 0, by: [])
+        var counted: [String: String] = [:]
+        for checked in approvals where Self.names(checked, pipeline.name, stage.name, candidate.id) {
+            let verdict = judge(checked, stage: stage, authors: authors, counted: counted)
+            guard verdict.accepted, let evidence = checked.evidence else {
+                status.rejections.append("\(checked.file): \(verdict.reason)")
+                continue
+            }
+            counted[evidence.principal.lowercased()] = checked.file
+            status.by.append(evidence.principal)
+            status.evidence.append(evidence)
+        }
+        status.have = status.by.count
+        status.eligible = (policy?.approvers ?? []).filter { approver in
+            counted[approver.lowercased()] == nil && !authors.contains(approver.lowercased())
+        }
+        return status
+    }
+
+    /// Verdicts on every approval file, for the audit log (`approval.accepted` / `approval.rejected`).
+    func judgements(_ pipelines: [PipelineInput], stages: [StageKey: StageRecord]) -> [ApprovalJudgement] {
+        var counted: [String: [String: String]] = [:]
+        return approvals.map { checked in
+            guard let approval = checked.approval else { return verdict(checked, false, checked.rejection ?? "invalid") }
+            guard let input = pipelines.first(where: { $0.name == approval.pipeline }), let pipeline = input.pipeline else {
+                return verdict(checked, false, checked.rejection ?? "names unknown pipeline '\(approval.pipeline)'")
+            }
+            guard let stage = pipeline.stage(named: approval.stage) else {
+                return verdict(checked, false, checked.rejection ?? "names unknown stage '\(approval.stage)' of \(pipeline.name)")
+            }
+            let current = stages[StageKey(pipeline.name, stage.name)]?.current
+            let authors = Self.rangeAuthors(candidate: approval.candidate, current: current, candidates: input.candidates)
+            let scope = "\(pipeline.name)/\(stage.name)/\(approval.candidate)"
+            let result = judge(checked, stage: stage, authors: authors, counted: counted[scope] ?? [:])
+            if result.accepted { counted[scope, default: [:]][approval.approver.lowercased()] = checked.file }
+            return verdict(checked, result.accepted, result.reason)
+        }
+    }
+
+    private func verdict(_ checked: CheckedApproval, _ accepted: Bool, _ reason: String) -> ApprovalJudgement {
+        ApprovalJudgement(
+            file: checked.file, version: checked.version, approval: checked.approval, accepted: accepted, reason: reason)
+    }
+
+    /// The rules for one file naming this stage, in the order a person would check them.
+    private func judge(
+        _ checked: CheckedApproval, stage: Stage, authors: Set<String>, counted: [String: String]
+    ) -> (accepted: Bool, reason: String) {
+        if let rejection = checked.rejection { return (false, rejection) }
+        guard let approval = checked.approval else { return (false, "invalid") }
+        let principal = approval.approver.lowercased()
+        if let expires = approval.expires, expires <= now {
+            return (false, "expired at \(AuditTime.format(expires))")
+        }
+        guard let policy = stage.approvals, policy.approvers.contains(where: { $0.lowercased() == principal }) else {
+            return (false, "\(approval.approver) is not an approver of stage \(stage.name)")
+        }
+        if policy.allowSelfApproval != true, authors.contains(principal) {
+            return (false, "\(approval.approver) authored a commit in the promoted range; self-approval is not allowed")
+        }
+        if let earlier = counted[principal] {
+            return (false, "\(approval.approver) is already counted through \(earlier); each approver counts once")
+        }
+        return (true, "signed by \(approval.approver) with \(checked.evidence?.keyFingerprint ?? "?")")
+    }
+
+    static func names(_ checked: CheckedApproval, _ pipeline: String, _ stage: String, _ candidate: String) -> Bool {
+        guard let approval = checked.approval else { return false }
+        return approval.pipeline == pipeline && approval.stage == stage && approval.candidate == candidate
+    }
+
+    /// Author e-mails (lowercased) of the candidates after `current` up to and including `candidate`;
+    /// just the candidate's when the stage never ran or `current` is not among them.
+    static func rangeAuthors(candidate: String, current: String?, candidates: [Candidate]) -> Set<String> {
+        guard let start = candidates.firstIndex(where: { $0.id == candidate }) else { return [] }
+        let end = current.flatMap { id in candidates.firstIndex { $0.id == id } }
+        let range = end.map { $0 > start ? Array(candidates[start..<$0]) : [candidates[start]] } ?? [candidates[start]]
+        return Set(range.map { $0.authorEmail.lowercased() })
+    }
+}
