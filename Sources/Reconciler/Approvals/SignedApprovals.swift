@@ -46,6 +46,11 @@ public struct SignedApprovals: ApprovalEvaluator {
             guard let stage = pipeline.stage(named: approval.stage) else {
                 return verdict(checked, false, checked.rejection ?? "names unknown stage '\(approval.stage)' of \(pipeline.name)")
             }
+            guard input.candidates.contains(where: { $0.id == approval.candidate }) else {
+                let shown = String(approval.candidate.prefix(12))
+                return verdict(
+                    checked, false, checked.rejection ?? "names \(shown), which is not a candidate of \(pipeline.name)")
+            }
             let current = stages[StageKey(pipeline.name, stage.name)]?.current
             let authors = Self.rangeAuthors(candidate: approval.candidate, current: current, candidates: input.candidates)
             let scope = "\(pipeline.name)/\(stage.name)/\(approval.candidate)"
@@ -70,7 +75,8 @@ public struct SignedApprovals: ApprovalEvaluator {
         if let expires = approval.expires, expires <= now {
             return (false, "expired at \(AuditTime.format(expires))")
         }
-        guard let policy = stage.approvals, policy.approvers.contains(where: { $0.lowercased() == principal }) else {
+        guard let policy = stage.approvals else { return (false, "stage \(stage.name) does not take approvals") }
+        guard policy.approvers.contains(where: { $0.lowercased() == principal }) else {
             return (false, "\(approval.approver) is not an approver of stage \(stage.name)")
         }
         if policy.allowSelfApproval != true, authors.contains(principal) {

@@ -1,0 +1,116 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Approvals end to end")
+struct ApprovalEndToEndTests {
+    static let prod = [
+        "promotion: manual",
+        "approvals: {required: 2, approvers: [alice@acme.test, bob@acme.test, carol@acme.test]}",
+    ]
+
+    /// A three-stage fixture whose agent trusts alice, bob and carol.
+    static func world() throws -> (AgentFixture, String) {
+        let stages = [
+            deployStage("dev", strict: false), deployStage("staging", from: "dev", strict: false),
+            deployStage("prod", from: "staging", strict: false, extra: prod),
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stages, extraConfig: "trust: {allowedSigners: ./allowed_signers}\n")
+        let keys = fixture.git.scratch.sub("keys")
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        var signers = ""
+        for name in ["alice", "bob", "carol"] {
+            try sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", "\(keys)/\(name)")
+            let parts = try String(contentsOfFile: "\(keys)/\(name).pub", encoding: .utf8).split(separator: " ")
+            signers += "\(name)@acme.test namespaces=\"pipeline-agent\" \(parts[0]) \(parts[1])\n"
+        }
+        try fixture.git.scratch.write("allowed_signers", signers)
+        return (fixture, keys)
+    }
+
+    @Test("2 of 3: one approval with `approve --commit`, one with plain ssh-keygen squash-merged; prod is promoted")
+    func twoOfThree() throws {
+        let (fixture, keys) = try Self.world()
+        let env = ["PA_ROOT": fixture.root]
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let candidate = try fixture.git.git("rev-parse", "HEAD")
+        var prod = try fixture.status()["prod"]
+        #expect(prod?["phase"] as? String == "WaitingApproval")
+        #expect((prod?["reason"] as? String)?.contains("eligible: alice@acme.test, bob@acme.test, carol@acme.test") == true)
+
+        let approve = try runProcess([
+            agentBinary(), "approve", "--repo", fixture.git.path, "--pipeline", "shop", "--stage", "prod", "--candidate",
+            candidate,
+            "--approver", "alice@acme.test", "--key", "\(keys)/alice", "--comment", "Reviewed", "--commit",
+        ])
+        #expect(approve.status == 0, "\(approve.stderr)")
+        try fixture.git.git("push", "-q", fixture.remote, "main")
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        prod = try fixture.status()["prod"]
+        let approvals = prod?["approvals"] as? [String: Any]
+        #expect(approvals?["have"] as? Int == 1 && approvals?["need"] as? Int == 2)
+        #expect(approvals?["by"] as? [String] == ["alice@acme.test"])
+
+        // Bob approves on a branch with plain ssh-keygen; the PR is squash-merged by someone else.
+        try fixture.git.git("checkout", "-q", "-b", "bob-approval")
+        let file = "approvals/shop/prod/bob.yaml"
+        try fixture.git.scratch.write(
+            "work/\(file)",
+            "apiVersion: pipeline-agent/v1\nkind: Approval\npipeline: shop\nstage: prod\ncandidate: \(candidate)\napprover: bob@acme.test\n"
+        )
+        try sh("ssh-keygen", "-q", "-Y", "sign", "-f", "\(keys)/bob", "-n", "pipeline-agent", "\(fixture.git.path)/\(file)")
+        try fixture.git.git("add", "-A")
+        try fixture.git.git("commit", "-q", "-m", "bob approves", environment: ["GIT_AUTHOR_EMAIL": "bob@acme.test"])
+        try fixture.git.git("checkout", "-q", "main")
+        try fixture.git.git("merge", "-q", "--squash", "bob-approval")
+        try fixture.git.git(
+            "commit", "-q", "-m", "Squashed: bob approves", environment: ["GIT_COMMITTER_EMAIL": "merger@acme.test"])
+        try fixture.git.git("push", "-q", fixture.remote, "main")
+
+        let run = try fixture.agent("run", "--once", environment: env)
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("shop/prod: \(candidate.prefix(12)) succeeded"))
+        prod = try fixture.status()["prod"]
+        #expect(prod?["current"] as? String == candidate)
+        let log = try fixture.agent("audit", "log", "--stage", "prod", "--output", "json").stdout
+        let started = try #require(log.split(separator: "\n").first { $0.contains(#""type":"promotion.started""#) })
+        #expect(started.contains("alice@acme.test") && started.contains("bob@acme.test") && started.contains("SHA256:"))
+        #expect(log.contains(#""type":"approval.accepted""#))
+    }
+
+    @Test("an approval deleted before the promotion starts does not count")
+    func revoked() throws {
+        let (fixture, keys) = try Self.world()
+        let env = ["PA_ROOT": fixture.root]
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let candidate = try fixture.git.git("rev-parse", "HEAD")
+        for name in ["alice", "bob"] {
+            let result = try runProcess([
+                agentBinary(), "approve", "--repo", fixture.git.path, "--pipeline", "shop", "--stage", "prod",
+                "--candidate", candidate, "--approver", "\(name)@acme.test", "--key", "\(keys)/\(name)", "--commit",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        try fixture.git.git("push", "-q", fixture.remote, "main")
+        let plan = try fixture.agent("plan")
+        #expect(plan.stdout.contains("will promote"), "\(plan.stdout)")
+
+        try fixture.git.git("rm", "-q", "-r", "approvals/shop/prod")
+        try fixture.git.git("commit", "-q", "-m", "revoke approvals")
+        try fixture.git.git("push", "-q", fixture.remote, "main")
+        let run = try fixture.agent("run", "--once", environment: env)
+        #expect(!run.stdout.contains("shop/prod"))
+        #expect(try fixture.status()["prod"]?["phase"] as? String == "WaitingApproval")
+    }
+
+    @Test("approve refuses a candidate that is not a commit of the repository")
+    func refusesUnknownCandidate() throws {
+        let (fixture, keys) = try Self.world()
+        let result = try runProcess([
+            agentBinary(), "approve", "--repo", fixture.git.path, "--pipeline", "shop", "--stage", "prod",
+            "--candidate", String(repeating: "ab", count: 20), "--approver", "alice@acme.test", "--key", "\(keys)/alice",
+        ])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("is not a commit of the repository"))
+    }
+}
