@@ -67,30 +67,34 @@ struct DesiredCandidate {
         return "waiting for \(upstream) to verify a candidate (newest: \(short(newest.id)))"
     }
 
-    /// The newest ready candidate with enough approvals.
+    /// The newest ready candidate with enough approvals, when it is newer than what runs now;
+    /// otherwise the stage waits for approvals of the newest ready candidate.
     private func approved(_ ready: [Candidate]) -> Outcome {
-        var newestStatus: ApprovalStatus?
-        for candidate in ready {
-            let status = context.input.approvals.status(
-                pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: context.record.current,
-                candidates: context.pipelineInput.candidates)
-            if newestStatus == nil { newestStatus = status }
+        let current = context.record.current
+        let statuses = ready.lazy.map { candidate in
+            (
+                candidate,
+                context.input.approvals.status(
+                    pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: current,
+                    candidates: context.pipelineInput.candidates)
+            )
+        }
+        let newest = statuses.first
+        for (candidate, status) in statuses {
+            if candidate.id == current { break }
             if status.isSatisfied {
                 return Outcome(
                     candidate: candidate, approvals: ApprovalSummary(have: status.have, need: status.need, by: status.by))
             }
         }
-        let status = newestStatus ?? ApprovalStatus(have: 0, need: context.stage.approvals?.required ?? 0, by: [])
+        let status = newest?.1 ?? ApprovalStatus(have: 0, need: context.stage.approvals?.required ?? 0, by: [])
+        let summary = ApprovalSummary(have: status.have, need: status.need, by: status.by)
+        if ready[0].id == current { return Outcome(candidate: ready[0], approvals: summary) }
         let approvedBy = status.by.isEmpty ? "" : " (by \(status.by.joined(separator: ", ")))"
         let eligible = status.eligible.isEmpty ? "" : "; eligible: " + status.eligible.joined(separator: ", ")
         let rejected = status.rejections.isEmpty ? "" : "; rejected: " + status.rejections.joined(separator: "; ")
-        return Outcome(
-            candidate: ready[0],
-            waiting: Waiting(
-                phase: .waitingApproval,
-                reason:
-                    "waiting for approvals of \(short(ready[0].id)): \(status.have) of \(status.need)\(approvedBy)\(eligible)\(rejected)"
-            ),
-            approvals: ApprovalSummary(have: status.have, need: status.need, by: status.by))
+        let reason =
+            "waiting for approvals of \(short(ready[0].id)): \(status.have) of \(status.need)\(approvedBy)\(eligible)\(rejected)"
+        return Outcome(candidate: ready[0], waiting: Waiting(phase: .waitingApproval, reason: reason), approvals: summary)
     }
 }
