@@ -87,3 +87,47 @@ struct PlannerGoldenTests {
         }
     }
 }
+
+/// Approves exactly the listed candidates.
+struct ApprovesOnly: ApprovalEvaluator {
+    let approved: Set<String>
+
+    func status(
+        pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?, candidates: [Candidate]
+    ) -> ApprovalStatus {
+        let ok = approved.contains(candidate.id)
+        return ApprovalStatus(have: ok ? 2 : 0, need: 2, by: ok ? ["alice@acme.test", "bob@acme.test"] : [])
+    }
+}
+
+@Suite("Manual stages and approvals in the planner")
+struct ManualStagePlannerTests {
+    @Test("a newer verified candidate without approvals makes prod wait, even though the older one is approved and running")
+    func newerCandidateWaits() throws {
+        var input = try PlanFixture.input("waiting-approval")
+        let c1 = PlanFixture.id("c1")
+        let c2 = PlanFixture.id("c2")
+        let now = input.now
+        input.pipelines[0] = PipelineInput(
+            name: "shop", pipeline: input.pipelines[0].pipeline,
+            candidates: [
+                Candidate(id: c2, time: now, authorEmail: "dev@acme.test", summary: "c2"),
+                Candidate(id: c1, time: now.addingTimeInterval(-60), authorEmail: "dev@acme.test", summary: "c1"),
+            ])
+        for stage in ["dev", "staging", "prod"] {
+            input.stages[StageKey("shop", stage)] = StageRecord(key: StageKey("shop", stage), current: c1)
+        }
+        input.promotions.append(
+            PromotionRecord(
+                id: 99, key: StageKey("shop", "staging"), candidate: c2, previous: c1, status: .succeeded,
+                startedAt: now.addingTimeInterval(-7200), endedAt: now.addingTimeInterval(-3600), reason: nil, specDigest: ""))
+        input.approvals = ApprovesOnly(approved: [c1])
+        let prod = try #require(Planner.plan(input).pipelines.first?.stages.last)
+        #expect(prod.phase == .waitingApproval)
+        #expect(prod.desired == c2)
+        input.approvals = ApprovesOnly(approved: [c1, c2])
+        let approvedPlan = Planner.plan(input)
+        #expect(approvedPlan.pipelines.first?.stages.last?.phase == .outOfSync)
+        #expect(approvedPlan.actions.first?.candidate == c2)
+    }
+}
