@@ -64,63 +64,63 @@ public func waitForPort(_ port: UInt16, timeout: TimeInterval = 10) -> Bool {
     return false
 }
 
-/// `git daemon` serving a directory over git:// on loopback, stopped on release.
-public final class GitDaemon: @unchecked Sendable {
+/// A server process on a free loopback port, killed (SIGKILL) when released.
+public class LoopbackServer: @unchecked Sendable {
     public let port: UInt16
     private let process = Process()
 
-    public init(serving directory: String) throws {
+    /// `arguments(port)` builds the command line once the port is chosen.
+    init(executable: String, arguments: (UInt16) -> [String], name: String) throws {
         port = try freeLoopbackPort()
-        // Run git-daemon itself, not the `git` wrapper, so that terminating it stops the server.
-        let execPath = try sh("git", "--exec-path")
-        process.executableURL = URL(fileURLWithPath: "\(execPath)/git-daemon")
-        process.arguments = [
-            "--reuseaddr", "--base-path=\(directory)", "--export-all", "--listen=127.0.0.1",
-            "--port=\(port)", directory,
-        ]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments(port)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        guard waitForPort(port) else { throw CommandFailed.socket("git daemon did not start on \(port)") }
+        guard waitForPort(port) else { throw CommandFailed.socket("\(name) did not start on \(port)") }
+    }
+
+    deinit {
+        // SIGKILL: a server can inherit a mask that blocks SIGTERM from the test runner's threads.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// `git daemon` serving a directory over git:// on loopback.
+public final class GitDaemon: LoopbackServer, @unchecked Sendable {
+    public init(serving directory: String) throws {
+        // git-daemon itself, not the `git` wrapper, so that killing it stops the server.
+        let execPath = try sh("git", "--exec-path")
+        try super.init(
+            executable: "\(execPath)/git-daemon",
+            arguments: { port in
+                [
+                    "--reuseaddr", "--base-path=\(directory)", "--export-all", "--listen=127.0.0.1", "--port=\(port)",
+                    directory,
+                ]
+            }, name: "git daemon")
     }
 
     /// The git:// URL of a repository under the served directory.
     public func url(_ name: String) -> String { "git://127.0.0.1:\(port)/\(name)" }
+}
 
-    deinit {
-        // SIGKILL: the daemon can inherit a mask that blocks SIGTERM from the test runner's threads.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+/// A smart-HTTP Git server on loopback that requires a token as the basic-auth password.
+public final class GitHTTPServer: LoopbackServer, @unchecked Sendable {
+    public init(serving directory: String, token: String) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("git_http_server.py")
+        try super.init(
+            executable: "/usr/bin/env", arguments: { port in ["python3", script.path, directory, String(port), token] },
+            name: "git HTTP server")
     }
+
+    /// The http:// URL of a repository under the served directory.
+    public func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 }
 
 extension CommandFailed {
     static func socket(_ message: String) -> CommandFailed {
         CommandFailed(command: ["socket"], result: ProcessResult(status: -1, stdout: "", stderr: message))
-    }
-}
-
-/// A smart-HTTP Git server on loopback that requires a token as the basic-auth password.
-public final class GitHTTPServer: @unchecked Sendable {
-    public let port: UInt16
-    private let process = Process()
-
-    public init(serving directory: String, token: String) throws {
-        port = try freeLoopbackPort()
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("git_http_server.py")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, directory, String(port), token]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        guard waitForPort(port) else { throw CommandFailed.socket("git HTTP server did not start on \(port)") }
-    }
-
-    /// The http:// URL of a repository under the served directory.
-    public func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
-
-    deinit {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
     }
 }

@@ -31,15 +31,10 @@ struct DriftObserver {
 
     private func run(_ spec: ObserveSpec, checkout: String, variables: [String: String]) -> String? {
         let directory = spec.workdir.map { "\(checkout)/\($0)" } ?? checkout
-        let log = "\(stateDirectory)/logs/observe-\(UUID().uuidString.prefix(8)).log"
-        try? FileManager.default.createDirectory(atPath: "\(stateDirectory)/logs", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let outcome = ProcessRunner.run(
+        let result = ProcessRunner.capture(
             spec.run, directory: FileManager.default.fileExists(atPath: directory) ? directory : stateDirectory,
-            environment: variables, logPath: log, timeout: .milliseconds(spec.timeout?.milliseconds ?? 60_000), captureLimit: 4096
-        )
-        guard outcome.succeeded, let text = try? String(contentsOfFile: log, encoding: .utf8) else { return nil }
-        let last = text.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) ?? ""
-        return last.isEmpty ? nil : last
+            environment: variables, timeout: .milliseconds(spec.timeout?.milliseconds ?? 60_000), limit: 4096)
+        let last = result.output.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) ?? ""
+        return result.succeeded && !last.isEmpty ? last : nil
     }
 }

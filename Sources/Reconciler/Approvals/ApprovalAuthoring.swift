@@ -87,15 +87,10 @@ public enum ApprovalAuthoring {
     }
 
     private static func run(_ command: String, _ variables: [String: String], in directory: String) throws {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("pa-approve-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(variables) { $1 }
-        let outcome = ProcessRunner.run(
-            command, directory: directory, environment: environment, logPath: log, timeout: .seconds(60), captureLimit: 65_536)
-        guard outcome.succeeded else {
-            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw ApprovalAuthoringError(description: "\(command.split(separator: " ").first ?? "") failed: \(output)")
+        let environment = ProcessInfo.processInfo.environment.merging(variables) { $1 }
+        let result = ProcessRunner.capture(command, directory: directory, environment: environment)
+        guard result.succeeded else {
+            throw ApprovalAuthoringError(description: "\(command.split(separator: " ").first ?? "") failed: \(result.output)")
         }
     }
 }

@@ -78,10 +78,8 @@ final class SignatureVerifier {
     }
 
     private func run(_ command: String, _ environment: [String: String], in directory: String) -> (status: Bool, output: String) {
-        let log = "\(directory)/out-\(UUID().uuidString.prefix(6)).log"
-        let outcome = ProcessRunner.run(
-            command, directory: directory, environment: environment, logPath: log, timeout: .seconds(30), captureLimit: 65_536)
-        return (outcome.succeeded, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        let result = ProcessRunner.capture(command, directory: directory, environment: environment, timeout: .seconds(30))
+        return (result.succeeded, result.output)
     }
 
     static func digest(_ data: Data) -> String {
