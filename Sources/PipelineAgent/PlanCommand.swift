@@ -19,6 +19,7 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let config = try options.load()
         let session = try AgentSession(config: config, logger: Logger(label: "pipeline-agent.plan"))
+        session.readOnly = true
         try session.sync()
         let plan = try session.plan()
         switch output {

@@ -202,3 +202,28 @@ struct PromotionVerificationTests {
         #expect(attempts.last?.contains(#""result":"succeeded""#) == true)
     }
 }
+
+@Suite("plan changes nothing")
+struct PlanIsReadOnlyTests {
+    @Test("plan leaves the state store and the audit log as they were")
+    func readOnly() throws {
+        let fixture = try AgentFixture(stages: deployStage("dev"))
+        #expect(try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root]).status == 0)
+        let spec = try String(contentsOfFile: "\(fixture.git.path)/pipelines/shop.yaml", encoding: .utf8)
+        try fixture.push(
+            "v2 with a changed spec",
+            files: [
+                "app/version.txt": "v2\n",
+                "pipelines/shop.yaml": spec.replacingOccurrences(
+                    of: "metadata: {name: shop}", with: "metadata: {name: shop, description: v2}"),
+            ])
+        let database = "\(fixture.root)/state/state.sqlite"
+        let dump = { try sh("sqlite3", database, ".dump stages promotions valid_specs last_plan audit_anchor") }
+        let before = try dump()
+        let log = try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8)
+        let plan = try fixture.agent("plan")
+        #expect(plan.stdout.contains("will promote"))
+        #expect(try dump() == before)
+        #expect(try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8) == log)
+    }
+}

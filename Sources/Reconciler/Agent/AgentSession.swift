@@ -19,6 +19,9 @@ public final class AgentSession {
     /// The last inputs, reused while no branch tip moved: no tree listing, walk or spec parse.
     private var cachedInputs: (tips: [String: ObjectID], value: (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID))?
 
+    /// When true (`plan`), nothing is written to the state store.
+    public var readOnly = false
+
     /// The branch whose head holds the specs.
     public var branch: String { config.source.branch ?? "main" }
 
@@ -99,7 +102,7 @@ public final class AgentSession {
         for document in catalog.pipelines where !brokenFiles.contains(document.file) {
             let spec = ValidSpec(pipeline: document.pipeline, file: document.file, commit: head.hex)
             if valid[document.pipeline.name]?.pipeline != spec.pipeline {
-                try store.saveValidSpec(spec)
+                if !readOnly { try store.saveValidSpec(spec) }
                 valid[document.pipeline.name] = spec
             }
         }
