@@ -21,6 +21,12 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(
             name: "SpecModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -32,7 +38,7 @@ let package = Package(
         .target(
             name: "Reconciler",
             dependencies: [
-                "SpecModel", "GitSource",
+                "SpecModel", "GitSource", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -51,7 +57,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["git_http_server.py"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["git_http_server.py", "receiver.py"]),
         .testTarget(name: "SpecModelTests", dependencies: ["SpecModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
         .testTarget(

@@ -29,19 +29,44 @@ struct RunCommand: ParsableCommand {
         let signals = SignalWatcher(cancellation: cancellation)
         try loop.start()
         var failed = false
+        var backoff = Backoff()
         repeat {
-            let summary = try loop.runOnce()
-            for promotion in summary.promotions {
-                print("\(promotion.key): \(promotion.candidate.prefix(12)) \(promotion.status.rawValue)")
-                failed = failed || promotion.status != .succeeded
-            }
-            if once { break }
             let interval = config.source.pollInterval?.seconds ?? 60
-            let wake = summary.plan?.nextWake.map { max(1, $0.timeIntervalSinceNow) } ?? interval
-            signals.sleep(seconds: min(interval, wake) * Double.random(in: 0.9...1.1))
+            do {
+                let summary = try loop.runOnce()
+                backoff.reset()
+                for promotion in summary.promotions {
+                    print("\(promotion.key): \(promotion.candidate.prefix(12)) \(promotion.status.rawValue)")
+                    failed = failed || promotion.status != .succeeded
+                }
+                if once { break }
+                let wake = summary.plan?.nextWake.map { max(1, $0.timeIntervalSinceNow) } ?? interval
+                signals.sleep(seconds: min(interval, wake) * Double.random(in: 0.9...1.1))
+            } catch let error as AuditError {
+                throw error
+            } catch {
+                guard !once else { throw error }
+                let delay = backoff.next()
+                logger.warning(
+                    "pass failed; keeping the last good state", metadata: ["error": "\(error)", "retryIn": "\(Int(delay))s"])
+                signals.sleep(seconds: delay)
+            }
         } while !cancellation.isCancelled
+        loop.notifier.drain()
         try loop.stop(reason: cancellation.isCancelled ? "signal" : "run --once finished")
         withExtendedLifetime(signals) {}
         if once && failed { throw ExitCode.failure }
     }
+}
+
+/// Exponential backoff with jitter for a failing source: 5 s, 10 s, 20 s … at most 5 minutes.
+struct Backoff {
+    private var failures = 0
+
+    mutating func next() -> Double {
+        failures += 1
+        return min(300, 5 * pow(2, Double(failures - 1))) * Double.random(in: 0.8...1.2)
+    }
+
+    mutating func reset() { failures = 0 }
 }

@@ -124,3 +124,29 @@ extension CommandFailed {
         CommandFailed(command: ["socket"], result: ProcessResult(status: -1, stdout: "", stderr: message))
     }
 }
+
+/// An HTTP receiver that records every POST (see receiver.py) for notification tests.
+public final class RecordingReceiver: LoopbackServer, @unchecked Sendable {
+    public let log: String
+
+    public init(logIn directory: String) throws {
+        let log = "\(directory)/received.jsonl"
+        self.log = log
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("receiver.py")
+        try super.init(
+            executable: "/usr/bin/env", arguments: { port in ["python3", script.path, String(port), log] }, name: "receiver")
+    }
+
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// Requests received so far, oldest first.
+    public func requests() -> [(path: String, headers: [String: String], body: String)] {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return (
+                object["path"] as? String ?? "", object["headers"] as? [String: String] ?? [:], object["body"] as? String ?? ""
+            )
+        }
+    }
+}

@@ -17,7 +17,11 @@ public final class ReconcileLoop {
     let audit: AuditLog
     let executor: PromotionExecutor
     let observer: DriftObserver
+    /// Delivers the stages' notifications; `run` drains it before exiting.
+    public let notifier: NotificationDispatcher
     private var lastSpecDiagnostics: [Diagnostic] = []
+    private var lastSourceProblem: String?
+    private var recovered = false
 
     public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
         self.session = session
@@ -26,20 +30,28 @@ public final class ReconcileLoop {
         audit = try AuditLog(
             directory: session.config.stateDirectory, anchors: session.store, redactor: environment.redactor,
             logger: session.logger, clock: session.clock)
-        executor = PromotionExecutor(
-            context: ExecutionContext(
-                store: session.store, audit: audit, stateDirectory: session.config.stateDirectory, environment: environment,
-                clock: session.clock, logger: session.logger, cancellation: cancellation))
+        notifier = NotificationDispatcher(
+            config: session.config, audit: audit, redactor: environment.redactor, logger: session.logger)
+        var context = ExecutionContext(
+            store: session.store, audit: audit, stateDirectory: session.config.stateDirectory, environment: environment,
+            clock: session.clock, logger: session.logger, cancellation: cancellation)
+        context.notifier = notifier
+        executor = PromotionExecutor(context: context)
     }
 
-    /// Records the start and finishes what a dead predecessor left running.
+    /// Records the start; a predecessor's unfinished promotions are finished at the first pass
+    /// that can read the specs (the source may be unreachable right now).
     public func start() throws {
         try audit.append(
             AuditEvent("agent.started", detail: ["source": .string(session.mirror.url), "branch": .string(session.branch)]))
-        try sync()
+    }
+
+    private func recoverIfNeeded() throws {
+        guard !recovered else { return }
         let (inputs, _, _) = try session.pipelineInputs()
         let specs = Dictionary(uniqueKeysWithValues: inputs.compactMap { input in input.pipeline.map { (input.name, $0) } })
         try executor.recoverInterrupted(specs: specs, repository: session.openRepository())
+        recovered = true
     }
 
     public func stop(reason: String) throws {
@@ -49,7 +61,14 @@ public final class ReconcileLoop {
     /// One fetch, then passes until quiescent.
     public func runOnce(maxPasses: Int = 100) throws -> RunSummary {
         var summary = RunSummary()
-        try sync()
+        do {
+            try sync()
+        } catch let error as GitError where error.isTransient && (try? session.openRepository().branchTips().isEmpty) == false {
+            // Unreachable, but the mirror holds the last good state: finish recovery, promote nothing new.
+            try recoverIfNeeded()
+            throw error
+        }
+        try recoverIfNeeded()
         for _ in 0..<maxPasses {
             let plan = try planAndRecord()
             summary.plan = plan
@@ -64,7 +83,14 @@ public final class ReconcileLoop {
     }
 
     private func sync() throws {
-        let result = try session.sync()
+        let result: FetchResult
+        do {
+            result = try session.sync()
+            lastSourceProblem = nil
+        } catch {
+            try sourceFailed(error)
+            throw error
+        }
         guard result.changed else { return }
         let branch = session.branch
         try audit.append(
@@ -94,7 +120,39 @@ public final class ReconcileLoop {
         }
         try session.store.saveLastPlan(json, at: session.clock())
         try recordStagePhases(plan)
+        try announceApprovalsNeeded(plan, inputs: inputs)
         return plan
+    }
+
+    /// "Approval needed" once per candidate and stage, to the stage's channels.
+    private func announceApprovalsNeeded(_ plan: Plan, inputs: [PipelineInput]) throws {
+        for pipeline in plan.pipelines {
+            let spec = inputs.first { $0.name == pipeline.name }?.pipeline
+            for stage in pipeline.stages where stage.phase == .waitingApproval {
+                guard let desired = stage.desired, let channels = spec?.stage(named: stage.name)?.notify, !channels.isEmpty,
+                    try session.store.markAudited("notify|approval.needed|\(pipeline.name)|\(stage.name)|\(desired)")
+                else { continue }
+                notifier.send(
+                    NotificationEvent(
+                        .approvalNeeded, pipeline: pipeline.name, stage: stage.name, candidate: desired,
+                        summary: "\(pipeline.name)/\(stage.name): \(stage.reason)", severity: .info), to: channels)
+            }
+        }
+    }
+
+    /// Records and announces a source failure once per change of the error; the last good state stays in force.
+    private func sourceFailed(_ error: Error) throws {
+        let text = "\(error)"
+        guard text != lastSourceProblem else { return }
+        lastSourceProblem = text
+        try audit.append(AuditEvent("source.failed", detail: ["error": .string(text), "url": .string(session.mirror.url)]))
+        let stages = (try? session.pipelineInputs().inputs)?.compactMap(\.pipeline).flatMap(\.spec.stages) ?? []
+        let channels = Set(stages.flatMap { $0.notify ?? [] })
+        guard !channels.isEmpty else { return }
+        notifier.send(
+            NotificationEvent(
+                .sourceUnreachable, summary: "the source \(session.mirror.url) is unreachable: \(text)", severity: .warning),
+            to: channels.sorted())
     }
 
     /// `approval.accepted` / `approval.rejected` once per file version and verdict.

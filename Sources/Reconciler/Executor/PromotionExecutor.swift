@@ -14,6 +14,8 @@ public struct ExecutionContext: Sendable {
     public let cancellation: CancellationFlag
     /// Step output kept per run; the rest is dropped (and counted).
     public var captureLimit = 5 << 20
+    /// Where promotion events are announced (the stage's `notify` channels).
+    public var notifier: NotificationDispatcher?
 
     public init(
         store: any StateStore, audit: AuditLog, stateDirectory: String, environment: StepEnvironment,
@@ -52,7 +54,23 @@ public struct PromotionExecutor {
                     "promotionId": .int(promotion.id), "previous": action.previous.map(JSONValue.string) ?? .null,
                     "approvals": .array(approvals.map(\.json)), "specDigest": .string(promotion.specDigest),
                 ]))
+        notify(.promotionStarted, action, "\(action.key): promoting \(short(action.candidate))", .info)
         let run = PromotionRun(context: context, action: action, promotion: promotion)
+        let status = try execute(run, repository: repository)
+        switch status {
+        case .succeeded:
+            notify(
+                .promotionSucceeded, action, "\(action.key): \(short(action.candidate)) promoted and verified", .info,
+                resolves: true)
+        case .rolledBack:
+            notify(.promotionRolledBack, action, "\(action.key): \(short(action.candidate)) failed and was rolled back", .error)
+        default:
+            notify(.promotionFailed, action, "\(action.key): \(short(action.candidate)) failed (\(status.rawValue))", .error)
+        }
+        return status
+    }
+
+    private func execute(_ run: PromotionRun, repository: GitRepository) throws -> PromotionStatus {
         let stepsFrom: Date
         do {
             stepsFrom = try run.checkout(repository)
@@ -61,7 +79,7 @@ public struct PromotionExecutor {
         } catch {
             return try run.fail("checkout failed: \(error)", rollback: false)
         }
-        if let failure = try run.runSteps(action.stage.steps, phase: "step") {
+        if let failure = try run.runSteps(run.action.stage.steps, phase: "step") {
             return try run.fail(failure, rollback: true)
         }
         if let failure = try run.verify(notBefore: stepsFrom) {
@@ -90,6 +108,17 @@ public struct PromotionExecutor {
             _ = try? run.checkout(repository)
             _ = try run.rollback(reason: "interrupted", finalStatus: .interrupted)
         }
+    }
+
+    private func notify(
+        _ kind: NotificationEvent.Kind, _ action: PromotionAction, _ summary: String, _ severity: NotificationEvent.Severity,
+        resolves: Bool = false
+    ) {
+        guard let notifier = context.notifier, let channels = action.stage.notify, !channels.isEmpty else { return }
+        notifier.send(
+            NotificationEvent(
+                kind, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, summary: summary,
+                severity: severity, resolves: resolves), to: channels)
     }
 
     func event(_ type: String, _ action: PromotionAction, _ detail: [String: JSONValue]) -> AuditEvent {
