@@ -49,7 +49,7 @@ apiVersion: pipeline-agent/v1
 kind: Approval
 pipeline: hello
 stage: prod
-candidate: $good
+candidate: "$good"
 approver: bob@acme.test
 comment: "Looks good to me"
 YAML

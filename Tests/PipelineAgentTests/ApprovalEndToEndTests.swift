@@ -56,7 +56,7 @@ struct ApprovalEndToEndTests {
         let file = "approvals/shop/prod/bob.yaml"
         try fixture.git.scratch.write(
             "work/\(file)",
-            "apiVersion: pipeline-agent/v1\nkind: Approval\npipeline: shop\nstage: prod\ncandidate: \(candidate)\napprover: bob@acme.test\n"
+            "apiVersion: pipeline-agent/v1\nkind: Approval\npipeline: shop\nstage: prod\ncandidate: \"\(candidate)\"\napprover: bob@acme.test\n"
         )
         try sh("ssh-keygen", "-q", "-Y", "sign", "-f", "\(keys)/bob", "-n", "pipeline-agent", "\(fixture.git.path)/\(file)")
         try fixture.git.git("add", "-A")

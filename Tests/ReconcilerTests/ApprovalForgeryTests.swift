@@ -55,7 +55,7 @@ final class ApprovalWorld: @unchecked Sendable {
         extra: String = ""
     ) -> String {
         "apiVersion: pipeline-agent/v1\nkind: Approval\npipeline: \(pipeline)\nstage: \(stage)\n"
-            + "candidate: \(candidate ?? self.candidate)\napprover: \(approver)\n\(extra)"
+            + "candidate: \"\(candidate ?? self.candidate)\"\napprover: \(approver)\n\(extra)"
     }
 
     /// Writes `approvals/<name>` and signs it with `key` (nil: unsigned) in `namespace`.
@@ -137,7 +137,7 @@ struct ApprovalForgeryTests {
             "edited.yaml": "signature does not match the file's bytes",
             "copied.yaml": "signature does not match the file's bytes",
             "namespace.yaml": "signature is not for namespace pipeline-agent",
-            "short.yaml": "is not a full 40-character lowercase commit id",
+            "short.yaml": "full 40-character lowercase commit id",
             "other-candidate.yaml": "which is not a candidate of shop",
             "other-stage.yaml": "stage staging does not take approvals",
             "unknown-stage.yaml": "names unknown stage 'qa'",

@@ -67,7 +67,7 @@ public enum ApprovalAuthoring {
     static func document(_ request: ApprovalRequest) -> String {
         var lines = [
             "apiVersion: \(SpecSchema.apiVersion)", "kind: Approval", "pipeline: \(request.pipeline)", "stage: \(request.stage)",
-            "candidate: \(request.candidate)", "approver: \(request.approver)",
+            "candidate: \"\(request.candidate)\"", "approver: \(request.approver)",
         ]
         if let comment = request.comment { lines.append("comment: \(CanonicalJSON.serialize(.string(comment)))") }
         if let expires = request.expires { lines.append("expires: \(ISO8601DateFormatter().string(from: expires))") }
