@@ -40,7 +40,7 @@ struct RunCommand: ParsableCommand {
                     failed = failed || promotion.status != .succeeded
                 }
                 if once { break }
-                let wake = summary.plan?.nextWake.map { max(1, $0.timeIntervalSinceNow) } ?? interval
+                let wake = summary.nextWake.map { max(1, $0.timeIntervalSinceNow) } ?? interval
                 signals.sleep(seconds: min(interval, wake) * Double.random(in: 0.9...1.1))
             } catch let error as AuditError {
                 throw error

@@ -9,6 +9,11 @@ public struct RunSummary: Sendable {
     public var plan: Plan?
 
     public var anyFailed: Bool { promotions.contains { $0.status != .succeeded } }
+    /// When the next health check is due.
+    public var nextHealthCheck: Date?
+
+    /// The earliest time something may change by itself (soak, window, health check).
+    public var nextWake: Date? { [plan?.nextWake, nextHealthCheck].compactMap { $0 }.min() }
 }
 
 /// Fetch, plan, promote, repeat until nothing can progress without waiting; every decision is audited.
@@ -16,6 +21,7 @@ public final class ReconcileLoop {
     let session: AgentSession
     let audit: AuditLog
     let executor: PromotionExecutor
+    let health: HealthMonitor
     let observer: DriftObserver
     /// Delivers the stages' notifications; `run` drains it before exiting.
     public let notifier: NotificationDispatcher
@@ -37,6 +43,7 @@ public final class ReconcileLoop {
             clock: session.clock, logger: session.logger, cancellation: cancellation)
         context.notifier = notifier
         executor = PromotionExecutor(context: context)
+        health = HealthMonitor(context: context)
     }
 
     /// Records the start; a predecessor's unfinished promotions are finished at the first pass
@@ -69,6 +76,7 @@ public final class ReconcileLoop {
             throw error
         }
         try recoverIfNeeded()
+        summary.nextHealthCheck = try health.runDue(session.pipelineInputs().inputs, now: session.clock())
         for _ in 0..<maxPasses {
             let plan = try planAndRecord()
             summary.plan = plan
