@@ -40,6 +40,13 @@ extension PromotionRun {
     }
 
     func fail(_ reason: String, rollback: Bool) throws -> PromotionStatus {
+        if context.cancellation.isCancelled {
+            // The agent is stopping: no new step (rollback included) starts; the next start retries once.
+            try context.audit.append(event("promotion.interrupted", ["reason": .string(reason)]))
+            try context.store.finishPromotion(
+                promotion.id, status: .interrupted, reason: "agent stopped: \(reason)", at: context.clock())
+            return .interrupted
+        }
         try context.audit.append(event("promotion.failed", ["reason": .string(reason)]))
         guard rollback else {
             try context.store.finishPromotion(promotion.id, status: .failed, reason: reason, at: context.clock())

@@ -49,14 +49,23 @@ struct PromotionHistory {
     var running: [StageKey: PromotionRecord] = [:]
     var lastFailureReason: [StageKey: String] = [:]
 
+    /// An interrupted promotion (the agent stopped or died) is retried once; a second interruption of
+    /// the same candidate and spec counts as a failure, so a step that kills the agent cannot loop.
     init(_ promotions: [PromotionRecord]) {
+        var interruptions: [String: Int] = [:]
         for promotion in promotions {
             switch promotion.status {
             case .succeeded:
                 verified[promotion.key, default: [:]][promotion.candidate] = promotion.endedAt ?? promotion.startedAt
             case .running:
                 running[promotion.key] = promotion
-            case .failed, .rolledBack, .interrupted:
+            case .interrupted:
+                let id = "\(promotion.key)|\(promotion.candidate)|\(promotion.specDigest)"
+                interruptions[id, default: 0] += 1
+                guard interruptions[id, default: 0] >= 2 else { continue }
+                failed[promotion.key, default: [:]][promotion.candidate, default: []].insert(promotion.specDigest)
+                lastFailureReason[promotion.key] = "interrupted twice: \(promotion.reason ?? "")"
+            case .failed, .rolledBack:
                 failed[promotion.key, default: [:]][promotion.candidate, default: []].insert(promotion.specDigest)
                 lastFailureReason[promotion.key] = promotion.reason
             }
