@@ -2,16 +2,19 @@ import ArgumentParser
 import Foundation
 import Logging
 import Reconciler
+import ServiceLifecycle
 
 /// `pipeline-agent run`: the agent. With `--once`: one fetch, reconcile until quiescent, exit.
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the agent: fetch, plan and promote; with --once, stop when nothing can progress without waiting.",
         discussion: """
             Exit status with --once: 0 when every promotion succeeded (or none was due), 1 when one failed.
-            Without --once the agent polls every source.pollInterval (default 60s) until SIGTERM or SIGINT;
-            a running step is then stopped, its promotion recorded as interrupted, and agent.stopped written.
+            Without --once the agent polls every source.pollInterval (default 60s, with jitter), serves HTTP on
+            http.listen (webhooks, /healthz, /readyz, /metrics, /api/v1/status) and runs until SIGTERM or SIGINT:
+            then no new step starts, a running step may finish within shutdownGrace (default 10s) before its
+            process group is killed, its promotion is recorded as interrupted, and agent.stopped written; exit 0.
             """
     )
 
@@ -20,42 +23,42 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One fetch, reconcile until quiescent, then exit.")
     var once = false
 
-    func run() throws {
+    func run() async throws {
         let config = try options.load()
         let logger = Logger(label: "pipeline-agent")
-        let cancellation = CancellationFlag()
+        let runtime = AgentRuntime(
+            pollInterval: config.source.pollInterval?.seconds ?? 60,
+            shutdownGrace: .milliseconds(config.shutdownGrace?.milliseconds ?? 10_000))
         let session = try AgentSession(config: config, logger: logger)
-        let loop = try ReconcileLoop(session: session, cancellation: cancellation)
-        let signals = SignalWatcher(cancellation: cancellation)
+        let loop = try ReconcileLoop(session: session, cancellation: runtime.cancellation)
+        if once { return try runOnce(loop) }
+        var services: [any Service] = [ReconcilerService(loop: loop, session: session, runtime: runtime, logger: logger)]
+        if let http = config.http {
+            let secret = http.webhookSecretEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
+            let verifier = secret.map(WebhookVerifier.init)
+            services.append(
+                try HTTPServer.application(
+                    listen: http.listen, runtime: runtime, store: session.store, verifier: verifier, logger: logger))
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    private func runOnce(_ loop: ReconcileLoop) throws {
         try loop.start()
-        var failed = false
-        var backoff = Backoff()
-        repeat {
-            let interval = config.source.pollInterval?.seconds ?? 60
-            do {
-                let summary = try loop.runOnce()
-                backoff.reset()
-                for promotion in summary.promotions {
-                    print("\(promotion.key): \(promotion.candidate.prefix(12)) \(promotion.status.rawValue)")
-                    failed = failed || promotion.status != .succeeded
-                }
-                if once { break }
-                let wake = summary.nextWake.map { max(1, $0.timeIntervalSinceNow) } ?? interval
-                signals.sleep(seconds: min(interval, wake) * Double.random(in: 0.9...1.1))
-            } catch let error as AuditError {
-                throw error
-            } catch {
-                guard !once else { throw error }
-                let delay = backoff.next()
-                logger.warning(
-                    "pass failed; keeping the last good state", metadata: ["error": "\(error)", "retryIn": "\(Int(delay))s"])
-                signals.sleep(seconds: delay)
-            }
-        } while !cancellation.isCancelled
+        let summary: RunSummary
+        do {
+            summary = try loop.runOnce()
+        } catch {
+            try? loop.stop(reason: "run --once failed: \(error)")
+            throw error
+        }
+        for promotion in summary.promotions {
+            print("\(promotion.key): \(promotion.candidate.prefix(12)) \(promotion.status.rawValue)")
+        }
         loop.notifier.drain()
-        try loop.stop(reason: cancellation.isCancelled ? "signal" : "run --once finished")
-        withExtendedLifetime(signals) {}
-        if once && failed { throw ExitCode.failure }
+        try loop.stop(reason: "run --once finished")
+        if summary.anyFailed { throw ExitCode.failure }
     }
 }
 

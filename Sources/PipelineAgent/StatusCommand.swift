@@ -18,17 +18,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let store = try SQLiteStateStore(directory: config.stateDirectory)
-        var plan = try store.lastPlan().flatMap(Plan.decode) ?? Plan(pipelines: [])
-        let records = try store.stages()
-        for pipelineIndex in plan.pipelines.indices {
-            for stageIndex in plan.pipelines[pipelineIndex].stages.indices {
-                let stage = plan.pipelines[pipelineIndex].stages[stageIndex]
-                guard let record = records[StageKey(plan.pipelines[pipelineIndex].name, stage.name)] else { continue }
-                plan.pipelines[pipelineIndex].stages[stageIndex].current = record.current
-                plan.pipelines[pipelineIndex].stages[stageIndex].health = record.health
-            }
-        }
+        let plan = try StatusReport.current(SQLiteStateStore(directory: config.stateDirectory))
         switch output {
         case .text: print(PlanText.render(plan, title: "Status"), terminator: "")
         case .json: print(try plan.json())

@@ -11,12 +11,14 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     public var notifications: [String: NotificationChannel]?
     public var secrets: [String: SecretGrant]?
     public var protect: [ProtectRule]?
+    /// How long a running step may finish after SIGTERM before it is killed (default 10s).
+    public var shutdownGrace: SpecDuration?
 
     /// The file this configuration was read from; relative paths resolve against its directory.
     public var baseDirectory: String = "."
 
     enum CodingKeys: String, CodingKey {
-        case source, state, trust, http, notifications, secrets, protect
+        case source, state, trust, http, notifications, secrets, protect, shutdownGrace
     }
 
     /// A path from the config, made absolute against the config file's directory.

@@ -70,5 +70,6 @@ enum ConfigSchema {
                                     Property("stages", .array(of: text, minItems: 0), "Stages whose steps see it"),
                                 ])), keyPattern: SpecSchema.envName), "Secrets granted per stage"),
                 Property("protect", .array(of: protectRule, minItems: 0), "Policy floor the repository cannot loosen"),
+                Property("shutdownGrace", SpecSchema.duration, "How long a running step may finish after SIGTERM (default 10s)"),
             ]))
 }

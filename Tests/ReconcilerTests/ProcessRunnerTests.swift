@@ -72,7 +72,7 @@ struct ProcessRunnerTests {
     @Test("cancellation stops a running step")
     func cancellation() throws {
         let scratch = try Scratch()
-        let flag = CancellationFlag()
+        let flag = CancellationFlag(gracePeriod: .milliseconds(200))
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { flag.cancel() }
         let outcome = ProcessRunner.run(
             "sleep 30", directory: scratch.path, environment: [:], logPath: scratch.sub("c.log"), timeout: .seconds(60),

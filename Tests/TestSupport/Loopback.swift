@@ -120,7 +120,7 @@ public final class GitHTTPServer: LoopbackServer, @unchecked Sendable {
 }
 
 extension CommandFailed {
-    static func socket(_ message: String) -> CommandFailed {
+    public static func socket(_ message: String) -> CommandFailed {
         CommandFailed(command: ["socket"], result: ProcessResult(status: -1, stdout: "", stderr: message))
     }
 }

@@ -5,7 +5,9 @@ import SpecModel
 
 /// What one `run --once` did.
 public struct RunSummary: Sendable {
-    public var promotions: [(key: StageKey, candidate: String, status: PromotionStatus)] = []
+    public var promotions: [(key: StageKey, candidate: String, status: PromotionStatus, id: Int64)] = []
+    /// How long listing refs (and fetching, when something moved) took.
+    public var fetchDuration: Duration?
     public var plan: Plan?
 
     public var anyFailed: Bool { promotions.contains { $0.status != .succeeded } }
@@ -68,8 +70,10 @@ public final class ReconcileLoop {
     /// One fetch, then passes until quiescent.
     public func runOnce(maxPasses: Int = 100) throws -> RunSummary {
         var summary = RunSummary()
+        let fetchStarted = ContinuousClock.now
         do {
             try sync()
+            summary.fetchDuration = ContinuousClock.now - fetchStarted
         } catch let error as GitError where error.isTransient && (try? session.openRepository().branchTips().isEmpty) == false {
             // Unreachable, but the mirror holds the last good state: finish recovery, promote nothing new.
             try recoverIfNeeded()
@@ -84,7 +88,7 @@ public final class ReconcileLoop {
             for action in plan.actions {
                 guard let evidence = try approvalsHoldAtStart(action) else { continue }
                 let status = try executor.execute(action, repository: session.openRepository(), approvals: evidence)
-                summary.promotions.append((action.key, action.candidate, status))
+                summary.promotions.append((action.key, action.candidate, status.status, status.id))
             }
         }
         return summary

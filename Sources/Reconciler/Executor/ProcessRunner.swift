@@ -65,6 +65,7 @@ public enum ProcessRunner {
         pid: pid_t, deadline: ContinuousClock.Instant, cancellation: CancellationFlag?
     ) -> ProcessOutcome.Ending {
         var status: Int32 = 0
+        var graceEnds: ContinuousClock.Instant?
         while true {
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid { return decode(status) }
@@ -73,9 +74,14 @@ public enum ProcessRunner {
                 terminateGroup(pid)
                 return .timedOut
             }
-            if cancellation?.isCancelled == true {
-                terminateGroup(pid)
-                return .interrupted
+            if let cancellation, cancellation.isCancelled {
+                // The agent is stopping: the step may still finish within the grace period.
+                let ends = graceEnds ?? .now + cancellation.gracePeriod
+                graceEnds = ends
+                if ContinuousClock.now >= ends {
+                    terminateGroup(pid)
+                    return .interrupted
+                }
             }
             usleep(10_000)
         }
@@ -127,8 +133,12 @@ public enum ProcessRunner {
 public final class CancellationFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
+    /// How long a running step may go on after cancellation before its process group is killed.
+    public let gracePeriod: Duration
 
-    public init() {}
+    public init(gracePeriod: Duration = .seconds(10)) {
+        self.gracePeriod = gracePeriod
+    }
 
     public func cancel() { lock.withLock { cancelled = true } }
     public var isCancelled: Bool { lock.withLock { cancelled } }

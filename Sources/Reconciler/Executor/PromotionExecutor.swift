@@ -42,7 +42,7 @@ public struct PromotionExecutor {
     /// Runs one promotion to its end and returns how it ended.
     public func execute(
         _ action: PromotionAction, repository: GitRepository, approvals: [ApprovalEvidence] = []
-    ) throws -> PromotionStatus {
+    ) throws -> (status: PromotionStatus, id: Int64) {
         let started = context.clock()
         let promotion = try context.store.startPromotion(
             action.key, candidate: action.candidate, previous: action.previous, specDigest: StageDigest.of(action.stage),
@@ -67,7 +67,7 @@ public struct PromotionExecutor {
         default:
             notify(.promotionFailed, action, "\(action.key): \(short(action.candidate)) failed (\(status.rawValue))", .error)
         }
-        return status
+        return (status, promotion.id)
     }
 
     private func execute(_ run: PromotionRun, repository: GitRepository) throws -> PromotionStatus {

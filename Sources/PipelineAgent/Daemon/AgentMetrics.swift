@@ -1,0 +1,95 @@
+import Foundation
+import Prometheus
+import Reconciler
+
+/// The agent's Prometheus metrics, fed after every pass.
+final class AgentMetrics: @unchecked Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let lock = NSLock()
+    private let passes: Counter
+    private let fetchErrors: Counter
+    private let fetchDuration: DurationHistogram
+    private let passDuration: DurationHistogram
+    private let auditRecords: Counter
+    private let approvalsPending: Gauge
+    private var lastAuditSeq: Int64 = 0
+
+    init() {
+        passes = registry.makeCounter(descriptor: Self.name("reconcile_passes", "total", "Reconcile passes run"))
+        fetchErrors = registry.makeCounter(descriptor: Self.name("fetch_errors", "total", "Passes whose fetch failed"))
+        let buckets: [Duration] = [
+            .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10),
+        ]
+        fetchDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("fetch_duration", "seconds", "Time to list refs and fetch"), buckets: buckets)
+        passDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("pass_duration", "seconds", "Time of a whole pass"),
+            buckets: buckets + [.seconds(60), .seconds(600)])
+        auditRecords = registry.makeCounter(descriptor: Self.name("audit_records", "total", "Audit records written"))
+        approvalsPending = registry.makeGauge(descriptor: Self.name("approvals_pending", "", "Stages waiting for approvals"))
+    }
+
+    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "pipeline_agent", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    func recordFailure() { fetchErrors.increment() }
+
+    func record(_ summary: RunSummary, passTime: Duration, store: any StateStore) {
+        lock.withLock {
+            passes.increment()
+            passDuration.record(passTime)
+            if let fetch = summary.fetchDuration { fetchDuration.record(fetch) }
+            for promotion in summary.promotions {
+                registry.makeCounter(
+                    descriptor: Self.name("promotions", "total", "Promotions by stage and result"),
+                    labels: [
+                        ("pipeline", promotion.key.pipeline), ("stage", promotion.key.stage),
+                        ("result", promotion.status.rawValue),
+                    ]
+                ).increment()
+            }
+            recordSteps(summary, store: store)
+            recordStages(summary.plan)
+            if let seq = try? store.auditAnchor()?.seq, seq > lastAuditSeq {
+                auditRecords.increment(by: seq - lastAuditSeq)
+                lastAuditSeq = seq
+            }
+        }
+    }
+
+    private func recordSteps(_ summary: RunSummary, store: any StateStore) {
+        let ids = Set(summary.promotions.map(\.id))
+        for id in ids {
+            for run in (try? store.stepRuns(promotion: id)) ?? [] where run.phase != "verify" {
+                registry.makeDurationHistogram(
+                    descriptor: Self.name("step_duration", "seconds", "Step run times"), labels: [("phase", run.phase)],
+                    buckets: [.seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(1800)]
+                ).record(.milliseconds(run.durationMs))
+            }
+        }
+    }
+
+    private func recordStages(_ plan: Plan?) {
+        guard let plan else { return }
+        var waiting = 0
+        for pipeline in plan.pipelines {
+            for stage in pipeline.stages {
+                let labels = [("pipeline", pipeline.name), ("stage", stage.name)]
+                for phase in Phase.allCases {
+                    registry.makeGauge(
+                        descriptor: Self.name("stage_phase", "", "1 for the stage's phase"),
+                        labels: labels + [("phase", phase.rawValue)]
+                    ).set(Double(phase == stage.phase ? 1 : 0))
+                }
+                let rank: Double = [.healthy: 0, .unknown: 1, .warning: 2, .critical: 3][stage.health] ?? 1
+                registry.makeGauge(
+                    descriptor: Self.name("stage_health", "", "0 Healthy, 1 Unknown, 2 Warning, 3 Critical"), labels: labels
+                )
+                .set(rank)
+                if stage.phase == .waitingApproval { waiting += 1 }
+            }
+        }
+        approvalsPending.set(Double(waiting))
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import Reconciler
+import ServiceLifecycle
+
+/// The reconcile loop as a service: it runs on its own thread (git, SQLite and steps block), wakes
+/// on the poll interval, a due timer or a webhook, and on graceful shutdown starts no new step.
+final class ReconcilerService: Service, @unchecked Sendable {
+    // Touched only by the loop's own thread once `run` starts it.
+    let loop: ReconcileLoop
+    let session: AgentSession
+    let runtime: AgentRuntime
+    let logger: Logger
+
+    init(loop: ReconcileLoop, session: AgentSession, runtime: AgentRuntime, logger: Logger) {
+        self.loop = loop
+        self.session = session
+        self.runtime = runtime
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                let thread = Thread { continuation.resume(with: Result { try self.runLoop() }) }
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+        } onGracefulShutdown: { [runtime] in
+            runtime.stop()
+        }
+    }
+
+    private func runLoop() throws {
+        try loop.start()
+        var backoff = Backoff()
+        while !runtime.cancellation.isCancelled {
+            let started = ContinuousClock.now
+            do {
+                let summary = try loop.runOnce()
+                runtime.fetchSucceeded()
+                backoff.reset()
+                runtime.metrics.record(summary, passTime: ContinuousClock.now - started, store: session.store)
+                for promotion in summary.promotions {
+                    logger.info(
+                        "promotion \(promotion.status.rawValue)",
+                        metadata: ["stage": "\(promotion.key)", "candidate": "\(promotion.candidate)"])
+                }
+                let wake = summary.nextWake.map { max(1, $0.timeIntervalSinceNow) } ?? runtime.pollInterval
+                runtime.sleep(seconds: min(runtime.pollInterval * Double.random(in: 0.9...1.1), wake))
+            } catch let error as AuditError {
+                throw error
+            } catch {
+                runtime.fetchFailed(error)
+                runtime.metrics.recordFailure()
+                let delay = backoff.next()
+                logger.warning(
+                    "pass failed; keeping the last good state", metadata: ["error": "\(error)", "retryIn": "\(Int(delay))s"])
+                runtime.sleep(seconds: delay)
+            }
+        }
+        loop.notifier.drain(timeout: .seconds(10))
+        try loop.stop(reason: "signal")
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `pipeline-agent run` as a long-running process with its HTTP port on loopback.
+final class RunningAgent: @unchecked Sendable {
+    let process = Process()
+    let port: UInt16
+
+    init(_ fixture: AgentFixture, port: UInt16, environment: [String: String]) throws {
+        self.port = port
+        process.executableURL = URL(fileURLWithPath: agentBinary())
+        process.arguments = ["run", "--config", fixture.configPath]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        guard waitForPort(port) else { throw CommandFailed.socket("agent HTTP did not start") }
+    }
+
+    /// SIGTERM, then the exit status.
+    func terminate() -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func curl(_ arguments: String...) throws -> (code: String, body: String) {
+        let result = try runProcess(["curl", "-s", "-w", "\n%{http_code}"] + arguments)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n"))
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+func hmacHex(_ secret: String, _ message: String) throws -> String {
+    try sh(
+        "python3", "-c",
+        "import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())",
+        secret, message)
+}
+
+@Suite("The agent as a service")
+struct DaemonTests {
+    static func fixture(port: UInt16, stage: String = deployStage("dev", strict: false)) throws -> AgentFixture {
+        try AgentFixture(
+            stages: stage,
+            extraConfig: "shutdownGrace: 1s\nhttp: {listen: \"127.0.0.1:\(port)\", webhookSecretEnv: PA_TEST_HOOK}\n")
+    }
+
+    @Test("a signed webhook triggers a promotion at once; bad, missing and replayed signatures get 401; big bodies 413")
+    func webhooks() throws {
+        let port = try freeLoopbackPort()
+        let fixture = try Self.fixture(port: port)
+        try fixture.git.scratch.write(
+            "agent.yaml",
+            "source: {url: ./team.git, branch: main, pollInterval: 1h}\nstate: {path: ./state}\nhttp: {listen: \"127.0.0.1:\(port)\", webhookSecretEnv: PA_TEST_HOOK}\n"
+        )
+        let agent = try RunningAgent(fixture, port: port, environment: ["PA_ROOT": fixture.root, "PA_TEST_HOOK": "hook-secret"])
+        let url = "http://127.0.0.1:\(port)/hooks/git"
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: "\(fixture.root)/dev/version.txt") { usleep(50_000) }
+        let v2 = try fixture.push("v2", files: ["app/version.txt": "v2\n"])
+
+        let body = #"{"ref":"refs/heads/main"}"#
+        let github = try hmacHex("hook-secret", body)
+        #expect(try agent.curl("-X", "POST", "-H", "X-Hub-Signature-256: sha256=deadbeef", "-d", body, url).code == "401")
+        #expect(try agent.curl("-X", "POST", "-d", body, url).code == "401")
+        let stamp = String(Int(Date().timeIntervalSince1970))
+        let generic = try hmacHex("hook-secret", "\(stamp).\(body)")
+        let old = String(Int(Date().timeIntervalSince1970) - 3600)
+        let stale = try hmacHex("hook-secret", "\(old).\(body)")
+        #expect(
+            try agent.curl(
+                "-X", "POST", "-H", "X-Pipeline-Agent-Timestamp: \(old)", "-H", "X-Pipeline-Agent-Signature: sha256=\(stale)",
+                "-d", body, url
+            ).code == "401")
+        let big = fixture.git.scratch.sub("big.json")
+        try Data(count: 2 << 20).write(to: URL(fileURLWithPath: big))
+        #expect(try agent.curl("-X", "POST", "--data-binary", "@\(big)", url).code == "413")
+        #expect(
+            try String(contentsOfFile: "\(fixture.root)/dev/version.txt", encoding: .utf8) == "v1\n", "rejected hooks do nothing")
+
+        let started = Date()
+        #expect(
+            try agent.curl(
+                "-X", "POST", "-H", "X-Hub-Signature-256: sha256=\(github)", "-H", "X-GitHub-Delivery: d1", "-d", body, url
+            ).code == "202")
+        for _ in 0..<200 {
+            if (try? String(contentsOfFile: "\(fixture.root)/dev/version.txt", encoding: .utf8)) == "v2\n" { break }
+            usleep(20_000)
+        }
+        #expect(try String(contentsOfFile: "\(fixture.root)/dev/version.txt", encoding: .utf8) == "v2\n")
+        #expect(Date().timeIntervalSince(started) < 4, "promoted without waiting for the 1h poll")
+        #expect(
+            try agent.curl(
+                "-X", "POST", "-H", "X-Hub-Signature-256: sha256=\(github)", "-H", "X-GitHub-Delivery: d1", "-d", body, url
+            ).code == "401")
+        #expect(
+            try agent.curl(
+                "-X", "POST", "-H", "X-Pipeline-Agent-Timestamp: \(stamp)", "-H", "X-Pipeline-Agent-Signature: sha256=\(generic)",
+                "-d", body, url
+            ).code == "202")
+        #expect(
+            try agent.curl(
+                "-X", "POST", "-H", "X-Pipeline-Agent-Timestamp: \(stamp)", "-H", "X-Pipeline-Agent-Signature: sha256=\(generic)",
+                "-d", body, url
+            ).code == "401")
+        #expect(try agent.curl("-X", "POST", "-H", "X-Gitlab-Token: hook-secret", "-d", body, url).code == "202")
+        #expect(try agent.curl("-X", "POST", "-H", "X-Gitlab-Token: wrong", "-d", body, url).code == "401")
+
+        #expect(try agent.curl("http://127.0.0.1:\(port)/healthz").code == "200")
+        #expect(try agent.curl("http://127.0.0.1:\(port)/readyz").code == "200")
+        let metrics = try agent.curl("http://127.0.0.1:\(port)/metrics").body
+        #expect(metrics.contains(#"pipeline_agent_promotions_total{pipeline="shop",stage="dev",result="succeeded"}"#))
+        #expect(metrics.contains("pipeline_agent_reconcile_passes_total"))
+        #expect(metrics.contains(#"pipeline_agent_stage_phase{pipeline="shop",stage="dev",phase="InSync"} 1"#))
+        let status = try agent.curl("http://127.0.0.1:\(port)/api/v1/status").body
+        #expect(status.contains(v2))
+        #expect(agent.terminate() == 0)
+    }
+
+    @Test("SIGTERM with a step running: the step is stopped, the promotion interrupted, exit 0; a restart finishes it")
+    func gracefulShutdown() throws {
+        let port = try freeLoopbackPort()
+        let stage = [
+            "    - name: dev", "      steps:",
+            #"        - {name: slow, run: 'if [ ! -e "$PA_ROOT/started" ]; then touch "$PA_ROOT/started"; sleep 60; fi; echo done > "$PA_ROOT/done"'}"#,
+            "      rollback:", #"        - {name: undo, run: 'touch "$PA_ROOT/rolled-back"'}"#,
+        ].joined(separator: "\n")
+        let fixture = try Self.fixture(port: port, stage: stage)
+        let agent = try RunningAgent(fixture, port: port, environment: ["PA_ROOT": fixture.root, "PA_TEST_HOOK": "x"])
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(fixture.root)/started") { usleep(50_000) }
+        let stopping = Date()
+        #expect(agent.terminate() == 0)
+        let took = Date().timeIntervalSince(stopping)
+        #expect(took >= 1 && took < 15, "the step gets its 1s grace period, then is killed (took \(took)s)")
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/rolled-back"), "no new step starts while stopping")
+        var types = try fixture.auditTypes()
+        #expect(types.contains("promotion.interrupted") && types.last == "agent.stopped")
+
+        let restart = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
+        #expect(restart.status == 0)
+        #expect(FileManager.default.fileExists(atPath: "\(fixture.root)/done"))
+        #expect(try fixture.status()["dev"]?["phase"] as? String == "InSync")
+        types = try fixture.auditTypes()
+        #expect(types.contains("promotion.succeeded"))
+        #expect(try fixture.agent("audit", "verify").status == 0)
+    }
+}
