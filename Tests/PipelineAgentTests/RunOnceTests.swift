@@ -227,3 +227,31 @@ struct PlanIsReadOnlyTests {
         #expect(try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8) == log)
     }
 }
+
+@Suite("History rewritten by a force-push")
+struct ForcePushTests {
+    @Test("a candidate that vanished from the branch is never promoted downstream")
+    func vanishedCandidate() throws {
+        let stages = [
+            deployStage("dev", strict: false),
+            deployStage("staging", from: "dev", strict: false, extra: ["freeze: true"]),
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stages)
+        let env = ["PA_ROOT": fixture.root]
+        let v1 = try fixture.git.git("rev-parse", "HEAD")
+        let doomed = try fixture.push("doomed", files: ["app/version.txt": "doomed\n"])
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(try fixture.status()["dev"]?["current"] as? String == doomed)
+
+        try fixture.git.git("reset", "-q", "--hard", v1)
+        try fixture.git.git("push", "-q", "--force", fixture.remote, "main")
+        let spec = try String(contentsOfFile: "\(fixture.git.path)/pipelines/shop.yaml", encoding: .utf8)
+        try fixture.push(
+            "unfreeze", files: ["pipelines/shop.yaml": spec.replacingOccurrences(of: "freeze: true", with: "freeze: false")])
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let stagesNow = try fixture.status()
+        #expect(stagesNow["staging"]?["current"] as? String == v1, "staging takes a candidate still on the branch")
+        #expect(stagesNow["staging"]?["desired"] as? String != doomed)
+        #expect(stagesNow["dev"]?["current"] as? String == v1, "dev follows the rewritten branch back")
+    }
+}

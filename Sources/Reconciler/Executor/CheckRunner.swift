@@ -1,10 +1,6 @@
 import Foundation
 import SpecModel
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// The outcome of one verification or health check.
 public struct CheckResult: Sendable, Hashable {
     public enum Level: String, Sendable, Codable {
@@ -79,44 +75,28 @@ enum Thresholds {
     }
 }
 
-/// An HTTP check: status and latency (FoundationNetworking, which is libcurl underneath).
+/// An HTTP check through libcurl: status and latency.
 enum HTTPCheck {
     static func evaluate(_ check: Check, url: String) -> CheckResult {
-        guard let target = URL(string: url) else {
-            return CheckResult(name: check.name, level: .failed, measured: nil, message: "bad URL")
+        let started = ContinuousClock.now
+        let response: HTTPResponse
+        do {
+            response = try CurlClient.get(url: url, timeout: .milliseconds(check.timeout?.milliseconds ?? 10_000))
+        } catch {
+            return CheckResult(name: check.name, level: .failed, measured: nil, message: "\(error)")
         }
-        let timeout = Double(check.timeout?.milliseconds ?? 10_000) / 1000
-        var request = URLRequest(url: target, timeoutInterval: timeout)
-        request.httpMethod = "GET"
-        let started = Date()
-        let box = ResponseBox()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { _, response, error in
-            box.set((response as? HTTPURLResponse)?.statusCode, error.map { "\($0.localizedDescription)" })
-            done.signal()
-        }.resume()
-        done.wait()
-        let latency = Int64(Date().timeIntervalSince(started) * 1000)
-        let (status, error) = box.get()
-        guard let status else {
-            return CheckResult(name: check.name, level: .failed, measured: nil, message: error ?? "no response")
-        }
+        let elapsed = ContinuousClock.now - started
+        let latency = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         let expected = check.expectStatus ?? 200
-        guard status == expected else {
+        guard response.status == expected else {
             return CheckResult(
-                name: check.name, level: .failed, measured: latency, message: "status \(status), expected \(expected)")
+                name: check.name, level: .failed, measured: latency, message: "status \(response.status), expected \(expected)")
         }
         if let limit = check.maxLatency, latency > limit.milliseconds {
             return CheckResult(name: check.name, level: .warning, measured: latency, message: "\(latency) ms, over \(limit)")
         }
-        return CheckResult(name: check.name, level: .passed, measured: latency, message: "status \(status) in \(latency) ms")
-    }
-
-    private final class ResponseBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value: (Int?, String?) = (nil, nil)
-        func set(_ status: Int?, _ error: String?) { lock.withLock { value = (status, error) } }
-        func get() -> (Int?, String?) { lock.withLock { value } }
+        return CheckResult(
+            name: check.name, level: .passed, measured: latency, message: "status \(response.status) in \(latency) ms")
     }
 }
 

@@ -18,8 +18,17 @@ public struct HTTPTransportError: Error, CustomStringConvertible, Sendable {
 public enum CurlClient {
     private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
+    /// GETs `url` (health checks); the whole exchange is bounded by `timeout`.
+    public static func get(url: String, timeout: Duration) throws -> HTTPResponse {
+        try perform(url: url, headers: [:], body: nil, timeout: timeout)
+    }
+
     /// POSTs `body` with `headers` to `url`; the whole exchange is bounded by `timeout`.
     public static func post(url: String, headers: [String: String], body: Data, timeout: Duration) throws -> HTTPResponse {
+        try perform(url: url, headers: headers, body: body, timeout: timeout)
+    }
+
+    private static func perform(url: String, headers: [String: String], body: Data?, timeout: Duration) throws -> HTTPResponse {
         _ = globalInit
         guard let handle = curl_easy_init() else { throw HTTPTransportError(code: -1, message: "curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
@@ -28,12 +37,14 @@ public enum CurlClient {
         defer { curl_slist_free_all(list) }
         let sink = ResponseSink()
         let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        return try body.withUnsafeBytes { bytes -> HTTPResponse in
+        return try (body ?? Data()).withUnsafeBytes { bytes -> HTTPResponse in
             pa_curl_set_string(handle, CURLOPT_URL, url)
             pa_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-            pa_curl_set_long(handle, CURLOPT_POST, 1)
-            pa_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-            pa_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, bytes.count)
+            if body != nil {
+                pa_curl_set_long(handle, CURLOPT_POST, 1)
+                pa_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+                pa_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, bytes.count)
+            }
             pa_curl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
             pa_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(milliseconds, 5_000))
             pa_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
