@@ -6,7 +6,11 @@ import Foundation
 public enum GitRemote {
     /// The refs a remote advertises (`git ls-remote`).
     public static func listRefs(url: String, options: RemoteOptions = RemoteOptions()) throws -> [RemoteRef] {
-        try RemoteTransfer.run("list refs of \(url)", options: options) { context in
+        // libgit2 calls a missing local path an "unsupported URL protocol"; say what is wrong instead.
+        if !url.contains("://"), !url.contains("@"), !FileManager.default.fileExists(atPath: url) {
+            throw GitError(.notARepository, operation: "list refs of \(url)", message: "no such path \(url)")
+        }
+        return try RemoteTransfer.run("list refs of \(url)", options: options) { context in
             var remote: OpaquePointer?
             try check(git_remote_create_detached(&remote, url), "open remote \(url)")
             guard let remote else { throw GitError(.other, operation: "open remote", message: url) }

@@ -5,6 +5,11 @@ import Reconciler
 enum PlanText {
     static func render(_ plan: Plan, title: String) -> String {
         var lines: [String] = []
+        if let source = plan.source {
+            let fetched = source.lastFetch.map { "last fetch \(AuditTime.format($0))" } ?? "never fetched"
+            lines.append("source \(source.url): \(fetched)\(source.lastError.map { "; failing: \($0)" } ?? "")")
+            lines.append("")
+        }
         let stages = plan.pipelines.flatMap(\.stages)
         let nameWidth = max(5, stages.map(\.name.count).max() ?? 0)
         let phaseWidth = max(5, stages.map(\.phase.rawValue.count).max() ?? 0)

@@ -255,3 +255,31 @@ struct ForcePushTests {
         #expect(stagesNow["dev"]?["current"] as? String == v1, "dev follows the rewritten branch back")
     }
 }
+
+@Suite("An unreachable source")
+struct SourceFailureTests {
+    @Test("the failure shows in status and once in the audit log; the last good state stays")
+    func unreachable() throws {
+        let fixture = try AgentFixture(stages: deployStage("dev", strict: false))
+        let env = ["PA_ROOT": fixture.root]
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let current = try fixture.status()["dev"]?["current"] as? String
+        try FileManager.default.moveItem(atPath: fixture.remote, toPath: fixture.remote + ".gone")
+        for _ in 0..<2 { #expect(try fixture.agent("run", "--once", environment: env).status == 1) }
+        let status = try fixture.agent("status", "--output", "json").stdout
+        let object = try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any]
+        let source = object?["source"] as? [String: Any]
+        #expect((source?["lastError"] as? String)?.contains("no such path") == true)
+        #expect(source?["lastFetch"] != nil)
+        #expect(try fixture.status()["dev"]?["current"] as? String == current)
+        #expect(
+            try fixture.auditTypes().filter { $0 == "source.failed" }.count == 1,
+            "once per change of the error, across runs")
+        try FileManager.default.moveItem(atPath: fixture.remote + ".gone", toPath: fixture.remote)
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let healed =
+            try JSONSerialization.jsonObject(with: Data(try fixture.agent("status", "--output", "json").stdout.utf8))
+            as? [String: Any]
+        #expect((healed?["source"] as? [String: Any])?["lastError"] == nil)
+    }
+}

@@ -28,7 +28,6 @@ public final class ReconcileLoop {
     /// Delivers the stages' notifications; `run` drains it before exiting.
     public let notifier: NotificationDispatcher
     private var lastSpecDiagnostics: [Diagnostic] = []
-    private var lastSourceProblem: String?
     private var recovered = false
 
     public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
@@ -98,9 +97,14 @@ public final class ReconcileLoop {
         let result: FetchResult
         do {
             result = try session.sync()
-            lastSourceProblem = nil
+            try session.store.saveSourceState(SourceState(url: session.mirror.url, lastFetch: session.clock(), lastError: nil))
+        } catch let error as AuditError {
+            throw error
         } catch {
-            try sourceFailed(error)
+            let previous = try session.store.sourceState()
+            try session.store.saveSourceState(
+                SourceState(url: session.mirror.url, lastFetch: previous?.lastFetch, lastError: "\(error)"))
+            if previous?.lastError != "\(error)" { try sourceFailed(error) }
             throw error
         }
         guard result.changed else { return }
@@ -155,8 +159,6 @@ public final class ReconcileLoop {
     /// Records and announces a source failure once per change of the error; the last good state stays in force.
     private func sourceFailed(_ error: Error) throws {
         let text = "\(error)"
-        guard text != lastSourceProblem else { return }
-        lastSourceProblem = text
         try audit.append(AuditEvent("source.failed", detail: ["error": .string(text), "url": .string(session.mirror.url)]))
         let stages = (try? session.pipelineInputs().inputs)?.compactMap(\.pipeline).flatMap(\.spec.stages) ?? []
         let channels = Set(stages.flatMap { $0.notify ?? [] })

@@ -14,6 +14,7 @@ public enum StatusReport {
                 plan.pipelines[pipelineIndex].stages[stageIndex].health = record.health
             }
         }
+        plan.source = try store.sourceState()
         return plan
     }
 }

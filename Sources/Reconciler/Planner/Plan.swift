@@ -92,9 +92,11 @@ public struct PromotionAction: Sendable, Hashable {
 public struct Plan: Sendable, Hashable, Codable {
     public var pipelines: [PipelinePlan]
     public var actions: [PromotionAction] = []
+    /// The watched source's last fetch and error (in `status`).
+    public var source: SourceState?
 
     enum CodingKeys: String, CodingKey {
-        case pipelines
+        case pipelines, source
     }
 
     public init(pipelines: [PipelinePlan], actions: [PromotionAction] = []) {

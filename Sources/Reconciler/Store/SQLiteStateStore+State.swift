@@ -146,3 +146,23 @@ extension SQLiteStateStore {
         }
     }
 }
+
+extension SQLiteStateStore {
+    public func sourceState() throws -> SourceState? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM source_state WHERE id = 1").map {
+                SourceState(url: $0["url"], lastFetch: $0["last_fetch"], lastError: $0["last_error"])
+            }
+        }
+    }
+
+    public func saveSourceState(_ state: SourceState) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO source_state (id, url, last_fetch, last_error) VALUES (1, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET url = excluded.url, last_fetch = excluded.last_fetch, last_error = excluded.last_error
+                    """, arguments: [state.url, state.lastFetch, state.lastError])
+        }
+    }
+}

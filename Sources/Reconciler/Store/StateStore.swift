@@ -35,6 +35,19 @@ public struct ValidSpec: Sendable, Hashable {
     }
 }
 
+/// How the watched source looked at the last pass.
+public struct SourceState: Sendable, Hashable, Codable {
+    public var url: String
+    public var lastFetch: Date?
+    public var lastError: String?
+
+    public init(url: String, lastFetch: Date?, lastError: String?) {
+        self.url = url
+        self.lastFetch = lastFetch
+        self.lastError = lastError
+    }
+}
+
 /// The agent's durable state. SQLite (through GRDB) is the embedded default; the protocol
 /// leaves room for a shared PostgreSQL store.
 public protocol StateStore: AuditAnchorStore {
@@ -58,6 +71,10 @@ public protocol StateStore: AuditAnchorStore {
     func validSpecs() throws -> [String: ValidSpec]
     /// Remembers a pipeline's valid spec.
     func saveValidSpec(_ spec: ValidSpec) throws
+    /// The watched source as the last pass saw it.
+    func sourceState() throws -> SourceState?
+    /// Records the outcome of a fetch.
+    func saveSourceState(_ state: SourceState) throws
     /// Remembers that an event with this key was audited; false when it already was.
     func markAudited(_ key: String) throws -> Bool
     /// The last plan written, as JSON, and when.
@@ -98,6 +115,14 @@ public final class SQLiteStateStore: StateStore {
         }
         migrator.registerMigration("v4-audited-once") { db in
             try db.create(table: "audited_once") { table in table.column("key", .text).primaryKey() }
+        }
+        migrator.registerMigration("v5-source-state") { db in
+            try db.create(table: "source_state") { table in
+                table.column("id", .integer).primaryKey().check { $0 == 1 }
+                table.column("url", .text).notNull()
+                table.column("last_fetch", .datetime)
+                table.column("last_error", .text)
+            }
         }
         return migrator
     }
