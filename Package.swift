@@ -64,7 +64,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["git_http_server.py", "receiver.py"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["git_http_server.py"]),
         .testTarget(name: "SpecModelTests", dependencies: ["SpecModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
         .testTarget(

@@ -132,7 +132,8 @@ public final class RecordingReceiver: LoopbackServer, @unchecked Sendable {
     public init(logIn directory: String) throws {
         let log = "\(directory)/received.jsonl"
         self.log = log
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("receiver.py")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/notification_receiver.py")
         try super.init(
             executable: "/usr/bin/env", arguments: { port in ["python3", script.path, String(port), log] }, name: "receiver")
     }

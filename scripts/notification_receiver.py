@@ -1,6 +1,6 @@
-"""A notification receiver for tests: records every request and answers as told.
+"""A notification receiver for tests and the demo: records every request and answers as told.
 
-Usage: receiver.py PORT LOG
+Usage: notification_receiver.py PORT LOG
 Each request is appended to LOG as one JSON line: {"path", "headers", "body"}.
 Paths: /flaky/* answers 500 to its first request and 200 afterwards; /down/* always 500; else 200.
 """
