@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq
 BIN := .build/debug/pipeline-agent
 
-.PHONY: all deps apt venv build lint test demo schema clean bench
+.PHONY: all deps apt venv build lint test demo demo-minimal schema clean bench
 
 all: build
 
@@ -43,9 +43,13 @@ lint:
 test: deps lint build
 	$(SWIFT) test --skip-build
 
-## demo: the main job: a promotion story told with real runs of the agent
+## demo: the main job: the Olist dbt project promoted dev -> staging -> prod by the agent, for real
 demo: deps build
-	@scripts/demo.sh
+	@scripts/olist-demo.sh
+
+## demo-minimal: the same story on a shell-only example (no dbt)
+demo-minimal: deps build
+	@scripts/demo-minimal.sh
 
 ## schema: regenerate pipelines/pipeline.schema.json from the Swift types
 schema: build
