@@ -8,9 +8,9 @@ struct ApproveCommand: ParsableCommand {
         commandName: "approve",
         abstract: "Write a signed approval for a candidate of a stage (and optionally commit it).",
         discussion: """
-            Writes approvals/<pipeline>/<stage>/<candidate12>-<approver>.yaml and signs it with
-            `ssh-keygen -Y sign -n pipeline-agent`, producing <file>.sig. Push it (or open a PR) to the
-            watched branch; the agent checks the signature against its own allowed_signers.
+            Writes approvals/<pipeline>/<stage>/<candidate12>-<approver>.yaml and signs it with \
+            `ssh-keygen -Y sign -n pipeline-agent`, producing <file>.sig. Push it (or open a PR) to the \
+            watched branch; the agent checks the signature against its own allowed_signers. \
             See docs/approvals.md for doing the same with plain ssh-keygen.
             """
     )

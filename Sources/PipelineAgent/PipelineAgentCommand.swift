@@ -8,9 +8,10 @@ struct PipelineAgentCommand: AsyncParsableCommand {
         commandName: "pipeline-agent",
         abstract: "Gated, approved, audited promotion of one deliverable through dev → staging → prod, GitOps-style.",
         discussion: """
-            The agent watches a Git repository holding pipeline specs (pipelines/*.yaml) and signed
+            The agent watches a Git repository holding pipeline specs (pipelines/*.yaml) and signed \
             approvals (approvals/**), and promotes each new candidate commit stage by stage.
-            Exit status: 0 success, 1 the command's check failed, 2 usage error.
+
+            Exit status: 0 success, 1 the command's check failed, 2 usage error. Docs: docs/ in the repository.
             """,
         version: "0.1.0",
         subcommands: [

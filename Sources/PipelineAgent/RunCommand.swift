@@ -10,10 +10,10 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the agent: fetch, plan and promote; with --once, stop when nothing can progress without waiting.",
         discussion: """
-            Exit status with --once: 0 when every promotion succeeded (or none was due), 1 when one failed.
-            Without --once the agent polls every source.pollInterval (default 60s, with jitter), serves HTTP on
-            http.listen (webhooks, /healthz, /readyz, /metrics, /api/v1/status) and runs until SIGTERM or SIGINT:
-            then no new step starts, a running step may finish within shutdownGrace (default 10s) before its
+            Exit status with --once: 0 when every promotion succeeded (or none was due), 1 when one failed. \
+            Without --once the agent polls every source.pollInterval (default 60s, with jitter), serves HTTP on \
+            http.listen (webhooks, /healthz, /readyz, /metrics, /api/v1/status) and runs until SIGTERM or SIGINT: \
+            then no new step starts, a running step may finish within shutdownGrace (default 10s) before its \
             process group is killed, its promotion is recorded as interrupted, and agent.stopped written; exit 0.
             """
     )

@@ -8,10 +8,10 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check every pipeline and approval spec under a directory.",
         discussion: """
-            Reads every .yaml/.yml file under DIR (hidden directories, target/, logs/, dbt_packages/ and
-            node_modules/ are skipped). Files under a pipelines/ or approvals/ directory must be specs;
-            elsewhere, a file counts when a document declares apiVersion pipeline-agent/v1 or kind
-            Pipeline/Approval. Problems are printed as `path:line:column: error: message`.
+            Reads every .yaml/.yml file under DIR (hidden directories, target/, logs/, dbt_packages/ and \
+            node_modules/ are skipped). Files under a pipelines/ or approvals/ directory must be specs; \
+            elsewhere, a file counts when a document declares apiVersion pipeline-agent/v1 or kind \
+            Pipeline/Approval. Problems are printed as `path:line:column: error: message`. \
             Exit status: 0 valid (warnings allowed), 1 invalid or no specs found, 2 usage error.
             """
     )

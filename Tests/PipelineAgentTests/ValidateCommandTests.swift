@@ -61,7 +61,7 @@ struct ValidateCommandTests {
     func help() throws {
         let result = try runAgent("--help")
         #expect(result.status == 0)
-        for command in ["validate", "schema"] {
+        for command in ["validate", "plan", "run", "status", "approve", "audit", "schema"] {
             #expect(result.stdout.contains(command))
         }
         let validate = try runAgent("validate", "--help")
