@@ -25,7 +25,12 @@ struct ValidateCommandTests {
         let result = try runAgent("validate", scratch.path)
         #expect(result.status == 1)
         let line = try #require(result.stdout.split(separator: "\n").first)
-        #expect(line.hasPrefix("\(scratch.path)/pipelines/olist.yaml:45:13: error: stage 'prod' comes from unknown stage"))
+        let fromLine =
+            try #require(
+                reference.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("from: staging") })
+            + 1
+        #expect(
+            line.hasPrefix("\(scratch.path)/pipelines/olist.yaml:\(fromLine):13: error: stage 'prod' comes from unknown stage"))
         #expect(result.stderr.contains("1 error"))
     }
 
