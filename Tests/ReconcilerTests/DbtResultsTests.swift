@@ -27,16 +27,7 @@ struct DbtResultsTests {
         var fields = ["name: dbt-tests", "dbtResults: target/run_results.json"]
         if let warnIf { fields.append("warnIf: \"\(warnIf)\"") }
         if let errorIf { fields.append("errorIf: \"\(errorIf)\"") }
-        let yaml = """
-            apiVersion: pipeline-agent/v1
-            kind: Pipeline
-            metadata: {name: p}
-            spec:
-              source: {branch: main}
-              stages: [{name: dev, steps: [{name: s, run: "true"}], verify: [{\(fields.joined(separator: ", "))}]}]
-            """
-        let catalog = SpecCatalog(files: [("p.yaml", Data(yaml.utf8))])
-        let check = try #require(catalog.pipelines.first?.pipeline.spec.stages[0].verify?.first, "\(catalog.diagnostics)")
+        let check = try decodeCheck(fields.joined(separator: ", "))
         return Verification.run(check, checkout: scratch.path, notBefore: Date().addingTimeInterval(-60))
     }
 

@@ -7,16 +7,7 @@ import Testing
 @Suite("HTTP checks through libcurl")
 struct HTTPCheckTests {
     func check(_ fields: String) throws -> Check {
-        let yaml = """
-            apiVersion: pipeline-agent/v1
-            kind: Pipeline
-            metadata: {name: p}
-            spec:
-              source: {branch: main}
-              stages: [{name: dev, steps: [{name: s, run: "true"}], verify: [{name: web, \(fields)}]}]
-            """
-        let catalog = SpecCatalog(files: [("p.yaml", Data(yaml.utf8))])
-        return try #require(catalog.pipelines.first?.pipeline.spec.stages[0].verify?.first, "\(catalog.diagnostics)")
+        try decodeCheck("name: web, \(fields)")
     }
 
     @Test("status against expectStatus, and an unreachable endpoint")
