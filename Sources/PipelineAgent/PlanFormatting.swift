@@ -26,6 +26,7 @@ enum PlanText {
                 line += "  " + stage.health.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
                 line += "  " + stage.reason
                 lines.append(line)
+                lines += details(stage)
             }
             lines.append("")
         }
@@ -36,5 +37,17 @@ enum PlanText {
             "\(title): \(starting) promotion\(starting == 1 ? "" : "s") to start, \(waiting) waiting, \(failed) failed or invalid."
         )
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What the agent's floor changed, and how the spec moved away from stale approvals.
+    private static func details(_ stage: StagePlan) -> [String] {
+        var lines = stage.floor.map { "      floor: \($0)" }
+        for stale in stage.approvals.stale {
+            lines.append(
+                "      stage spec changed since approval by \(stale.approver) (commit \(stale.commit.prefix(12)), \(stale.file)):"
+            )
+            lines += stale.changes.map { "        " + $0 }
+        }
+        return lines
     }
 }

@@ -79,6 +79,14 @@ public struct ProtectRule: Sendable, Hashable, Codable {
     public var promotion: PromotionMode?
     public var minApprovals: Int?
     public var approvers: [String]?
+
+    public init(pipeline: String, stage: String, promotion: PromotionMode?, minApprovals: Int?, approvers: [String]?) {
+        self.pipeline = pipeline
+        self.stage = stage
+        self.promotion = promotion
+        self.minApprovals = minApprovals
+        self.approvers = approvers
+    }
 }
 
 /// Reads and validates an agent config file.

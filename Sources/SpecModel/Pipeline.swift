@@ -60,6 +60,8 @@ public struct Stage: Sendable, Hashable, Codable {
     public var promotionMode: PromotionMode { promotion ?? .auto }
     /// True when the stage is frozen.
     public var isFrozen: Bool { freeze ?? false }
+    /// How many approvals a promotion needs; a manual stage needs at least one, because `manual` means a person decides.
+    public var requiredApprovals: Int { max(approvals?.required ?? 0, promotionMode == .manual ? 1 : 0) }
 }
 
 /// N-of-M signed approvals a stage needs.

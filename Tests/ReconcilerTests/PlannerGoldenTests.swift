@@ -22,6 +22,8 @@ struct PlanFixture {
         let stages: [StageState]?
         let promotions: [Promotion]?
         let invalid: Bool?
+        /// The agent config's floor, when the fixture has one.
+        let protect: [ProtectRule]?
     }
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("PlanFixtures")
@@ -62,7 +64,7 @@ struct PlanFixture {
         let diagnostics = state.invalid == true ? [Diagnostic(.error, file: "pipelines/shop.yaml", at: .start, "broken")] : []
         return PlanInput(
             pipelines: [PipelineInput(name: pipeline.name, pipeline: pipeline, candidates: candidates, diagnostics: diagnostics)],
-            stages: stages, promotions: promotions, now: now)
+            stages: stages, promotions: promotions, now: now, floor: ProtectFloor(state.protect ?? []))
     }
 }
 

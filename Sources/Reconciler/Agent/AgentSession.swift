@@ -38,16 +38,21 @@ public final class AgentSession {
             workDirectory: "\(config.stateDirectory)/tmp", scanner: scanner)
     }
 
-    /// The approval rules over the approval files at the branch head, checked (and cached) by blob.
+    /// The agent config's `protect` rules.
+    public var floor: ProtectFloor { ProtectFloor(config.protect ?? []) }
+
+    /// The approval rules over the approval files at the branch head, checked (and cached) by blob,
+    /// each with the stage's spec as it was when the file was added.
     func approvals() throws -> SignedApprovals {
         let repository = try openRepository()
         let head = try repository.resolveBranch(branch)
         if let cachedApprovals, cachedApprovals.head == head {
-            return SignedApprovals(approvals: cachedApprovals.approvals, now: clock())
+            return SignedApprovals(approvals: cachedApprovals.approvals, now: clock(), floor: floor)
         }
         let checked = try approvalCollector.collect(at: head, in: repository)
-        cachedApprovals = (head, checked)
-        return SignedApprovals(approvals: checked, now: clock())
+        let bound = try ApprovedSpecReader(logger: logger).attach(to: checked, in: repository)
+        cachedApprovals = (head, bound)
+        return SignedApprovals(approvals: bound, now: clock(), floor: floor)
     }
 
     static func remoteURL(_ config: AgentConfig) -> String {
@@ -138,6 +143,6 @@ public final class AgentSession {
         return Planner.plan(
             PlanInput(
                 pipelines: inputs, stages: try store.stages(), promotions: try store.promotions(), approvals: try approvals(),
-                now: clock()))
+                now: clock(), floor: floor))
     }
 }

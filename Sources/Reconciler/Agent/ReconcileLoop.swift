@@ -128,7 +128,7 @@ public final class ReconcileLoop {
         let plan = Planner.plan(
             PlanInput(
                 pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: session.clock(),
-                observed: observer.observe(inputs, stages: stages, promotions: promotions)))
+                observed: observer.observe(inputs, stages: stages, promotions: promotions), floor: session.floor))
         let json = try plan.json(pretty: false)
         let previous = try session.store.lastPlan().flatMap(Plan.decode)
         if previous?.fingerprint != plan.fingerprint {
@@ -136,8 +136,24 @@ public final class ReconcileLoop {
         }
         try session.store.saveLastPlan(json, at: session.clock())
         try recordStagePhases(plan)
+        try recordTightenings(plan)
         try announceApprovalsNeeded(plan, inputs: inputs)
         return plan
+    }
+
+    /// `policy.tightened` once per stage and set of tightenings: the spec is looser than the agent's floor.
+    private func recordTightenings(_ plan: Plan) throws {
+        for pipeline in plan.pipelines {
+            for stage in pipeline.stages where !stage.floor.isEmpty {
+                let described = stage.floor.map(\.description)
+                let key = "policy.tightened|\(pipeline.name)|\(stage.name)|\(described.joined(separator: "|"))"
+                guard try session.store.markAudited(key) else { continue }
+                try audit.append(
+                    AuditEvent(
+                        "policy.tightened", pipeline: pipeline.name, stage: stage.name,
+                        detail: ["tightenings": .array(described.map(JSONValue.string))]))
+            }
+        }
     }
 
     /// "Approval needed" once per candidate and stage, to the stage's channels.
@@ -195,7 +211,7 @@ public final class ReconcileLoop {
         let status = try session.approvals().status(
             pipeline: action.pipeline, stage: action.stage, candidate: candidate, current: action.previous, candidates: candidates
         )
-        if status.isSatisfied { return status.evidence }
+        if status.have >= max(status.need, action.stage.requiredApprovals) { return status.evidence }
         try audit.append(
             AuditEvent(
                 "gate.blocked", pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,

@@ -27,6 +27,15 @@ public struct CheckedApproval: Sendable, Hashable {
     public let evidence: ApprovalEvidence?
     /// Why the file does not count, whatever stage it names; nil when the signature holds.
     public let rejection: String?
+    /// The named stage's spec at the commit that added the file: what the approver vouched for.
+    public var approvedSpec: ApprovedSpec? = nil
+}
+
+/// A stage's spec as it was when an approval file was added.
+public enum ApprovedSpec: Sendable, Hashable {
+    case stage(Stage)
+    /// The stage could not be read at that commit (it did not exist, or its spec was invalid).
+    case unavailable(String)
 }
 
 /// The verdict on one approval file for the stage it names.

@@ -5,23 +5,29 @@ import SpecModel
 public struct SignedApprovals: ApprovalEvaluator {
     let approvals: [CheckedApproval]
     let now: Date
+    /// The agent config's floor, for verdicts on stages the planner did not pass in.
+    let floor: ProtectFloor
 
-    init(approvals: [CheckedApproval], now: Date) {
+    init(approvals: [CheckedApproval], now: Date, floor: ProtectFloor = .none) {
         self.approvals = approvals
         self.now = now
+        self.floor = floor
     }
 
+    /// `stage` is the effective stage (after the floor); the binding compares the spec's own stage.
     public func status(
         pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?, candidates: [Candidate]
     ) -> ApprovalStatus {
         let policy = stage.approvals
+        let spec = pipeline.stage(named: stage.name) ?? stage
         let authors = Self.rangeAuthors(candidate: candidate.id, current: current, candidates: candidates)
         var status = ApprovalStatus(have: 0, need: policy?.required ?? 0, by: [])
         var counted: [String: String] = [:]
         for checked in approvals where Self.names(checked, pipeline.name, stage.name, candidate.id) {
-            let verdict = judge(checked, stage: stage, authors: authors, counted: counted)
+            let verdict = judge(checked, stage: stage, spec: spec, authors: authors, counted: counted)
             guard verdict.accepted, let evidence = checked.evidence else {
                 status.rejections.append("\(checked.file): \(verdict.reason)")
+                if let stale = verdict.stale { status.stale.append(stale) }
                 continue
             }
             counted[evidence.principal.lowercased()] = checked.file
@@ -43,7 +49,7 @@ public struct SignedApprovals: ApprovalEvaluator {
             guard let input = pipelines.first(where: { $0.name == approval.pipeline }), let pipeline = input.pipeline else {
                 return verdict(checked, false, checked.rejection ?? "names unknown pipeline '\(approval.pipeline)'")
             }
-            guard let stage = pipeline.stage(named: approval.stage) else {
+            guard let spec = pipeline.stage(named: approval.stage) else {
                 return verdict(checked, false, checked.rejection ?? "names unknown stage '\(approval.stage)' of \(pipeline.name)")
             }
             guard input.candidates.contains(where: { $0.id == approval.candidate }) else {
@@ -51,10 +57,11 @@ public struct SignedApprovals: ApprovalEvaluator {
                 return verdict(
                     checked, false, checked.rejection ?? "names \(shown), which is not a candidate of \(pipeline.name)")
             }
+            let stage = floor.apply(pipeline: pipeline.name, to: spec).stage
             let current = stages[StageKey(pipeline.name, stage.name)]?.current
             let authors = Self.rangeAuthors(candidate: approval.candidate, current: current, candidates: input.candidates)
             let scope = "\(pipeline.name)/\(stage.name)/\(approval.candidate)"
-            let result = judge(checked, stage: stage, authors: authors, counted: counted[scope] ?? [:])
+            let result = judge(checked, stage: stage, spec: spec, authors: authors, counted: counted[scope] ?? [:])
             if result.accepted { counted[scope, default: [:]][approval.approver.lowercased()] = checked.file }
             return verdict(checked, result.accepted, result.reason)
         }
@@ -67,25 +74,64 @@ public struct SignedApprovals: ApprovalEvaluator {
 
     /// The rules for one file naming this stage, in the order a person would check them.
     private func judge(
-        _ checked: CheckedApproval, stage: Stage, authors: Set<String>, counted: [String: String]
-    ) -> (accepted: Bool, reason: String) {
-        if let rejection = checked.rejection { return (false, rejection) }
-        guard let approval = checked.approval else { return (false, "invalid") }
+        _ checked: CheckedApproval, stage: Stage, spec: Stage, authors: Set<String>, counted: [String: String]
+    ) -> Verdict {
+        if let rejection = checked.rejection { return Verdict(rejection) }
+        guard let approval = checked.approval else { return Verdict("invalid") }
         let principal = approval.approver.lowercased()
         if let expires = approval.expires, expires <= now {
-            return (false, "expired at \(AuditTime.format(expires))")
+            return Verdict("expired at \(AuditTime.format(expires))")
         }
-        guard let policy = stage.approvals else { return (false, "stage \(stage.name) does not take approvals") }
+        guard let policy = stage.approvals else { return Verdict("stage \(stage.name) does not take approvals") }
         guard policy.approvers.contains(where: { $0.lowercased() == principal }) else {
-            return (false, "\(approval.approver) is not an approver of stage \(stage.name)")
+            return Verdict("\(approval.approver) is not an approver of stage \(stage.name)")
         }
         if policy.allowSelfApproval != true, authors.contains(principal) {
-            return (false, "\(approval.approver) authored a commit in the promoted range; self-approval is not allowed")
+            return Verdict("\(approval.approver) authored a commit in the promoted range; self-approval is not allowed")
         }
+        if let stale = binding(checked, approval, spec: spec) { return stale }
         if let earlier = counted[principal] {
-            return (false, "\(approval.approver) is already counted through \(earlier); each approver counts once")
+            return Verdict("\(approval.approver) is already counted through \(earlier); each approver counts once")
         }
-        return (true, "signed by \(approval.approver) with \(checked.evidence?.keyFingerprint ?? "?")")
+        return Verdict(accepted: "signed by \(approval.approver) with \(checked.evidence?.keyFingerprint ?? "?")")
+    }
+
+    /// Rejects an approval whose stage spec changed after the commit that added it.
+    private func binding(_ checked: CheckedApproval, _ approval: Approval, spec: Stage) -> Verdict? {
+        let commit = checked.evidence?.addedIn ?? ""
+        switch checked.approvedSpec {
+        case .none:
+            return Verdict("cannot tell which commit added \(checked.file), so not what \(approval.approver) approved")
+        case .unavailable(let why):
+            return Verdict("\(why); an approval must be added once the stage's spec is in place")
+        case .stage(let approved):
+            let fields = StageBinding.changedFields(from: approved, to: spec)
+            guard !fields.isEmpty else { return nil }
+            let stale = StaleApproval(
+                approver: approval.approver, file: checked.file, commit: commit,
+                changes: StageBinding.difference(from: approved, to: spec))
+            return Verdict(
+                "stage spec changed since approval by \(approval.approver) (commit \(short(commit))): "
+                    + "\(fields.joined(separator: ", ")) changed; a fresh approval is needed", stale: stale)
+        }
+    }
+
+    /// One file's verdict; a stale approval carries the difference for `plan` to show.
+    struct Verdict {
+        let accepted: Bool
+        let reason: String
+        var stale: StaleApproval? = nil
+
+        init(_ rejection: String, stale: StaleApproval? = nil) {
+            accepted = false
+            reason = rejection
+            self.stale = stale
+        }
+
+        init(accepted reason: String) {
+            accepted = true
+            self.reason = reason
+        }
     }
 
     static func names(_ checked: CheckedApproval, _ pipeline: String, _ stage: String, _ candidate: String) -> Bool {

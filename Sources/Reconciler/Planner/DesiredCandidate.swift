@@ -72,12 +72,11 @@ struct DesiredCandidate {
     private func approved(_ ready: [Candidate]) -> Outcome {
         let current = context.record.current
         let statuses = ready.lazy.map { candidate in
-            (
-                candidate,
-                context.input.approvals.status(
-                    pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: current,
-                    candidates: context.pipelineInput.candidates)
-            )
+            var status = context.input.approvals.status(
+                pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: current,
+                candidates: context.pipelineInput.candidates)
+            status.need = max(status.need, context.requiredApprovals)
+            return (candidate, status)
         }
         let newest = statuses.first
         for (candidate, status) in statuses {
@@ -87,11 +86,15 @@ struct DesiredCandidate {
                     candidate: candidate, approvals: ApprovalSummary(have: status.have, need: status.need, by: status.by))
             }
         }
-        let status = newest?.1 ?? ApprovalStatus(have: 0, need: context.stage.approvals?.required ?? 0, by: [])
-        let summary = ApprovalSummary(have: status.have, need: status.need, by: status.by)
+        let status = newest?.1 ?? ApprovalStatus(have: 0, need: context.requiredApprovals, by: [])
+        let summary = ApprovalSummary(have: status.have, need: status.need, by: status.by, stale: status.stale)
         if ready[0].id == current { return Outcome(candidate: ready[0], approvals: summary) }
         let approvedBy = status.by.isEmpty ? "" : " (by \(status.by.joined(separator: ", ")))"
-        let eligible = status.eligible.isEmpty ? "" : "; eligible: " + status.eligible.joined(separator: ", ")
+        let nobody = (context.stage.approvals?.approvers ?? []).isEmpty
+        let eligible =
+            nobody
+            ? "; the stage names no approvers, so only a pin can move it"
+            : status.eligible.isEmpty ? "" : "; eligible: " + status.eligible.joined(separator: ", ")
         let rejected = status.rejections.isEmpty ? "" : "; rejected: " + status.rejections.joined(separator: "; ")
         let reason =
             "waiting for approvals of \(short(ready[0].id)): \(status.have) of \(status.need)\(approvedBy)\(eligible)\(rejected)"

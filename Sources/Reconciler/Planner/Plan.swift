@@ -35,14 +35,42 @@ public struct ApprovalSummary: Sendable, Hashable, Codable {
     public var have: Int
     public var need: Int
     public var by: [String]
+    /// Signed approvals that no longer count because the stage's spec changed after them.
+    public var stale: [StaleApproval]
 
-    public init(have: Int, need: Int, by: [String]) {
+    public init(have: Int, need: Int, by: [String], stale: [StaleApproval] = []) {
         self.have = have
         self.need = need
         self.by = by
+        self.stale = stale
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        have = try container.decode(Int.self, forKey: .have)
+        need = try container.decode(Int.self, forKey: .need)
+        by = try container.decode([String].self, forKey: .by)
+        stale = try container.decodeIfPresent([StaleApproval].self, forKey: .stale) ?? []
     }
 
     public static let none = ApprovalSummary(have: 0, need: 0, by: [])
+}
+
+/// A signed approval the stage's spec has moved away from: it needs renewing.
+public struct StaleApproval: Sendable, Hashable, Codable {
+    public let approver: String
+    public let file: String
+    /// The commit that added the approval file; the spec at that commit is what was approved.
+    public let commit: String
+    /// The difference, field by field, in `-`/`+` lines.
+    public let changes: [String]
+
+    public init(approver: String, file: String, commit: String, changes: [String]) {
+        self.approver = approver
+        self.file = file
+        self.commit = commit
+        self.changes = changes
+    }
 }
 
 /// What the plan says about one stage.
@@ -54,11 +82,38 @@ public struct StagePlan: Sendable, Hashable, Codable {
     public var health: Health
     public var reason: String
     public var approvals: ApprovalSummary
+    /// What the agent config's `protect` floor made stricter than the spec.
+    public var floor: [Tightening] = []
     /// When something time-based (soak, window) may change this stage's phase.
     public var wakeAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case name, current, desired, phase, health, reason, approvals
+        case name, current, desired, phase, health, reason, approvals, floor
+    }
+
+    public init(
+        name: String, current: String?, desired: String?, phase: Phase, health: Health, reason: String,
+        approvals: ApprovalSummary
+    ) {
+        self.name = name
+        self.current = current
+        self.desired = desired
+        self.phase = phase
+        self.health = health
+        self.reason = reason
+        self.approvals = approvals
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        current = try container.decodeIfPresent(String.self, forKey: .current)
+        desired = try container.decodeIfPresent(String.self, forKey: .desired)
+        phase = try container.decode(Phase.self, forKey: .phase)
+        health = try container.decode(Health.self, forKey: .health)
+        reason = try container.decode(String.self, forKey: .reason)
+        approvals = try container.decode(ApprovalSummary.self, forKey: .approvals)
+        floor = try container.decodeIfPresent([Tightening].self, forKey: .floor) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -70,6 +125,7 @@ public struct StagePlan: Sendable, Hashable, Codable {
         try container.encode(health, forKey: .health)
         try container.encode(reason, forKey: .reason)
         try container.encode(approvals, forKey: .approvals)
+        try container.encode(floor, forKey: .floor)
     }
 }
 

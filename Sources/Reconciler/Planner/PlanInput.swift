@@ -31,6 +31,8 @@ public struct ApprovalStatus: Sendable, Hashable {
     public var eligible: [String]
     /// The approvals that count, with their proof (for the audit record of the promotion).
     public var evidence: [ApprovalEvidence]
+    /// Signed approvals that no longer count because the stage's spec changed after them.
+    public var stale: [StaleApproval] = []
 
     public init(
         have: Int, need: Int, by: [String], rejections: [String] = [], eligible: [String] = [],
@@ -76,11 +78,15 @@ public struct PlanInput: Sendable {
     public var now: Date
     /// What each stage's `observe` command reported as really deployed (drift detection).
     public var observed: [StageKey: String]
+    /// The agent config's `protect` rules: each stage runs at the stricter of its spec and this floor.
+    public var floor: ProtectFloor
 
     public init(
         pipelines: [PipelineInput], stages: [StageKey: StageRecord], promotions: [PromotionRecord],
-        approvals: any ApprovalEvaluator = NoApprovals(), now: Date, observed: [StageKey: String] = [:]
+        approvals: any ApprovalEvaluator = NoApprovals(), now: Date, observed: [StageKey: String] = [:],
+        floor: ProtectFloor = .none
     ) {
+        self.floor = floor
         self.pipelines = pipelines
         self.stages = stages
         self.promotions = promotions

@@ -12,10 +12,12 @@ public enum Planner {
                 plan.pipelines.append(PipelinePlan(name: pipelineInput.name, stages: []))
                 continue
             }
-            for stage in topologicalOrder(pipeline.spec.stages) {
+            for spec in topologicalOrder(pipeline.spec.stages) {
+                let floored = input.floor.apply(pipeline: pipeline.name, to: spec)
                 let context = StageContext(
-                    pipeline: pipeline, stage: stage, input: input, pipelineInput: pipelineInput, history: history)
-                let (stagePlan, action) = context.decide()
+                    pipeline: pipeline, stage: floored.stage, input: input, pipelineInput: pipelineInput, history: history)
+                var (stagePlan, action) = context.decide()
+                stagePlan.floor = floored.tightenings
                 stages.append(stagePlan)
                 if let action { plan.actions.append(action) }
             }
