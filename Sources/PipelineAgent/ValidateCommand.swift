@@ -12,12 +12,20 @@ struct ValidateCommand: ParsableCommand {
             node_modules/ are skipped). Files under a pipelines/ or approvals/ directory must be specs; \
             elsewhere, a file counts when a document declares apiVersion pipeline-agent/v1 or kind \
             Pipeline/Approval. Problems are printed as `path:line:column: error: message`. \
+            With --config FILE, the agent config is checked too: unknown keys and wrong types, files it \
+            names (source path, sshKey, a readable allowed_signers with well-formed lines), channels, \
+            secrets granted to no stage (warning), protect rules that match no stage or can never be met \
+            (errors), and, located in the spec, every stage the floor makes stricter than its spec \
+            (warnings: the agent runs at the floor). \
             Exit status: 0 valid (warnings allowed), 1 invalid or no specs found, 2 usage error.
             """
     )
 
     @Argument(help: "Directory to check (default: the current directory).")
     var directory: String = "."
+
+    @Option(help: "Also check this agent config file against the specs under DIR.")
+    var config: String?
 
     @Option(help: "Output format: text or json.")
     var output: OutputFormat = .text
@@ -33,12 +41,24 @@ struct ValidateCommand: ParsableCommand {
         let root = URL(fileURLWithPath: directory)
         let display = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
         let catalog = try SpecDirectory.catalog(under: root, display: display)
-        let report = ValidationReport(catalog: catalog, directory: display)
+        let report = ValidationReport(
+            catalog: catalog, directory: display, config: config, configDiagnostics: configDiagnostics(catalog))
         switch output {
         case .text: report.printText()
         case .json: try report.printJSON()
         }
         if !report.passed { throw ExitCode.failure }
+    }
+}
+
+extension ValidateCommand {
+    /// The config's own diagnostics, or the reasons it cannot be read at all.
+    func configDiagnostics(_ catalog: SpecCatalog) -> [Diagnostic] {
+        guard let config else { return [] }
+        switch AgentConfigLoader.load(path: config) {
+        case .success(let loaded): return AgentConfigCheck.diagnostics(for: loaded, catalog: catalog)
+        case .failure(let error): return error.diagnostics
+        }
     }
 }
 

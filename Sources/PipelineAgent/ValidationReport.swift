@@ -4,6 +4,8 @@ import SpecModel
 /// What `validate` prints: the diagnostics and a one-line summary.
 struct ValidationReport: Encodable {
     let directory: String
+    /// The agent config checked with the specs, if any.
+    let config: String?
     let valid: Bool
     let specFiles: Int
     let pipelines: [String]
@@ -12,9 +14,10 @@ struct ValidationReport: Encodable {
     let warnings: Int
     let diagnostics: [Diagnostic]
 
-    init(catalog: SpecCatalog, directory: String) {
+    init(catalog: SpecCatalog, directory: String, config: String? = nil, configDiagnostics: [Diagnostic] = []) {
         self.directory = directory
-        let diagnostics = catalog.diagnostics.sortedForDisplay()
+        self.config = config
+        let diagnostics = (catalog.diagnostics + configDiagnostics).sortedForDisplay()
         self.diagnostics = diagnostics
         specFiles = catalog.specFileCount
         pipelines = catalog.pipelines.map(\.pipeline.name)
@@ -39,6 +42,7 @@ struct ValidationReport: Encodable {
             summary =
                 "\(valid ? "valid" : "invalid"): \(specFiles) spec file\(specFiles == 1 ? "" : "s"), "
                 + "\(pipelines.count) pipeline\(pipelines.count == 1 ? "" : "s")\(names), \(approvals) approval\(approvals == 1 ? "" : "s"); "
+                + (config.map { "agent config \($0); " } ?? "")
                 + "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
         }
         fflush(nil)  // keep the diagnostics ahead of the summary when both go to one terminal

@@ -16,6 +16,9 @@ public struct AgentConfig: Sendable, Hashable, Codable {
 
     /// The file this configuration was read from; relative paths resolve against its directory.
     public var baseDirectory: String = "."
+    /// The config file as given, and where each value sits in it (keyed like `protect[0].stage`).
+    public var file: String = ""
+    public var locations: [String: SourceLocation] = [:]
 
     enum CodingKeys: String, CodingKey {
         case source, state, trust, http, notifications, secrets, protect, shutdownGrace
@@ -108,6 +111,8 @@ public enum AgentConfigLoader {
             guard validator.diagnostics.isEmpty else { return .failure(ConfigError(diagnostics: validator.diagnostics)) }
             var config = try YAMLDecoder().decode(AgentConfig.self, from: root)
             config.baseDirectory = (URL(fileURLWithPath: path).standardizedFileURL.path as NSString).deletingLastPathComponent
+            config.file = path
+            config.locations = validator.locations
             return .success(config)
         } catch {
             var file = SpecFile(path: path, bytes: Data())

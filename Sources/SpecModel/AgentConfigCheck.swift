@@ -1,0 +1,157 @@
+import Foundation
+
+/// What `validate --config` checks beyond the schema: the files the config names, and its
+/// floor, secrets and channels against the pipelines under a directory.
+public struct AgentConfigCheck {
+    let config: AgentConfig
+    /// The specs the config will govern (those under `validate`'s directory).
+    let catalog: SpecCatalog
+    var diagnostics: [Diagnostic] = []
+
+    /// Every problem found, errors and warnings, located in the config file (or in a spec, for a
+    /// stage the floor tightens).
+    public static func diagnostics(for config: AgentConfig, catalog: SpecCatalog) -> [Diagnostic] {
+        var check = AgentConfigCheck(config: config, catalog: catalog)
+        check.checkSource()
+        check.checkTrust()
+        check.checkSecrets()
+        check.checkChannels()
+        check.checkFloor()
+        return check.diagnostics
+    }
+
+    mutating func report(_ severity: Severity, _ path: String, _ message: String) {
+        let location = config.locations[path] ?? config.locations[parent(of: path)] ?? .start
+        diagnostics.append(Diagnostic(severity, file: config.file, at: location, message))
+    }
+
+    private func parent(of path: String) -> String {
+        guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { return "" }
+        return String(path[..<cut])
+    }
+
+    var stagesByPipeline: [(pipeline: String, stages: [Stage])] {
+        catalog.pipelines.map { ($0.pipeline.name, $0.pipeline.spec.stages) }
+    }
+
+    private mutating func checkSource() {
+        let url = config.source.url
+        if !url.contains("://"), !url.hasPrefix("git@"), !isDirectory(config.resolve(url)) {
+            report(.error, "source.url", "source.url: \(config.resolve(url)) is not a directory; give a repository path or URL")
+        }
+        if let key = config.source.sshKey, !isReadableFile(config.resolve(key)) {
+            report(.error, "source.sshKey", "source.sshKey: cannot read \(config.resolve(key))")
+        }
+    }
+
+    private mutating func checkTrust() {
+        guard let trust = config.trust else {
+            let needsApprovals = stagesByPipeline.contains { pipeline in
+                pipeline.stages.contains { floored(pipeline.pipeline, $0).requiredApprovals > 0 }
+            }
+            if needsApprovals {
+                report(
+                    .warning, "",
+                    "no trust.allowedSigners: no approval can be verified, so stages that need approvals never promote")
+            }
+            return
+        }
+        let path = config.resolve(trust.allowedSigners)
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            report(.error, "trust.allowedSigners", "trust.allowedSigners: cannot read \(path)")
+            return
+        }
+        let signers = AllowedSigners(text)
+        for line in signers.badLines {
+            report(
+                .error, "trust.allowedSigners",
+                "trust.allowedSigners: \(path):\(line): not a signer line (expected `principal [options] ssh-ed25519 AAAA…`)")
+        }
+        if signers.principals.isEmpty {
+            report(.error, "trust.allowedSigners", "trust.allowedSigners: \(path) lists no signer, so no approval can count")
+        }
+        for (index, rule) in (config.protect ?? []).enumerated() {
+            for approver in rule.approvers ?? [] where !signers.covers(approver) {
+                report(
+                    .warning, "protect[\(index)].approvers",
+                    "protect[\(index)]: \(approver) has no key in \(trust.allowedSigners), so cannot approve")
+            }
+        }
+    }
+
+    private mutating func checkSecrets() {
+        let known = Set(stagesByPipeline.flatMap { $0.stages.map(\.name) })
+        for (name, grant) in (config.secrets ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let stages = grant.stages, !stages.isEmpty else {
+                report(
+                    .warning, "secrets.\(name)",
+                    "secret \(name) has no stages, so no step sees it; grant it with stages: [<stage>, …]")
+                continue
+            }
+            for stage in stages where !known.isEmpty && !known.contains(stage) {
+                report(
+                    .warning, "secrets.\(name).stages",
+                    "secret \(name) is granted to stage '\(stage)', which no pipeline has\(suggestion(stage, known.sorted()))")
+            }
+        }
+    }
+
+    private mutating func checkChannels() {
+        let channels = config.notifications ?? [:]
+        for (name, channel) in channels.sorted(by: { $0.key < $1.key }) {
+            if channel.type == "pagerduty", channel.routingKeyEnv == nil {
+                report(.error, "notifications.\(name)", "channel \(name): pagerduty needs routingKeyEnv")
+            }
+            if channel.type != "pagerduty", channel.url == nil, channel.urlEnv == nil {
+                report(.error, "notifications.\(name)", "channel \(name): \(channel.type) needs url or urlEnv")
+            }
+        }
+        for (pipeline, stages) in stagesByPipeline {
+            for stage in stages {
+                for channel in stage.notify ?? [] where channels[channel] == nil {
+                    report(
+                        .warning, "notifications",
+                        "\(pipeline)/\(stage.name) notifies '\(channel)', which this config does not define")
+                }
+            }
+        }
+    }
+
+    func floored(_ pipeline: String, _ stage: Stage) -> Stage {
+        ProtectFloor(config.protect ?? []).apply(pipeline: pipeline, to: stage).stage
+    }
+
+    private func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    private func isReadableFile(_ path: String) -> Bool {
+        FileManager.default.isReadableFile(atPath: path) && !isDirectory(path)
+    }
+}
+
+/// The principals of an OpenSSH allowed_signers file (`principal[,principal…] [options] keytype base64`).
+struct AllowedSigners {
+    private(set) var principals: [String] = []
+    private(set) var badLines: [Int] = []
+
+    init(_ text: String) {
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#") else { continue }
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            let keyAt = fields.firstIndex { $0.hasPrefix("ssh-") || $0.hasPrefix("ecdsa-") || $0.hasPrefix("sk-") }
+            guard let keyAt, keyAt >= 1, keyAt + 1 < fields.count, Data(base64Encoded: fields[keyAt + 1]) != nil else {
+                badLines.append(index + 1)
+                continue
+            }
+            principals += fields[0].split(separator: ",").map { String($0).lowercased() }
+        }
+    }
+
+    /// True when a line names the principal (OpenSSH also allows `*` patterns there).
+    func covers(_ principal: String) -> Bool {
+        principals.contains { ProtectFloor.glob($0, matches: principal.lowercased()) }
+    }
+}
