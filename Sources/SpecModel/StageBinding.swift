@@ -37,7 +37,9 @@ public enum StageBinding {
 
     private static func yaml<T: Encodable>(_ value: T?) -> [String] {
         guard let value else { return [] }
-        let text = (try? YAMLEncoder().encode(value)) ?? String(describing: value)
+        let encoder = YAMLEncoder()
+        encoder.options = YAMLEncoder.Options(width: -1, sortKeys: true)  // one line per value: a diff line is a value
+        let text = (try? encoder.encode(value)) ?? String(describing: value)
         return text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     }
 

@@ -5,7 +5,8 @@ import TestSupport
 final class AgentFixture: @unchecked Sendable {
     let git: GitFixture
     let remote: String
-    let configPath: String
+    /// The config the agent runs with; a test may point it at another file.
+    var configPath: String
     var root: String { git.scratch.path }
 
     /// `stages` is the YAML list of stages (indented by 4 spaces) of pipeline `shop`.

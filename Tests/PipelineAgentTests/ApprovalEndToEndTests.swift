@@ -10,12 +10,12 @@ struct ApprovalEndToEndTests {
     ]
 
     /// A three-stage fixture whose agent trusts alice, bob and carol.
-    static func world() throws -> (AgentFixture, String) {
+    static func world(extraConfig: String = "") throws -> (AgentFixture, String) {
         let stages = [
             deployStage("dev", strict: false), deployStage("staging", from: "dev", strict: false),
             deployStage("prod", from: "staging", strict: false, extra: prod),
         ].joined(separator: "\n")
-        let fixture = try AgentFixture(stages: stages, extraConfig: "trust: {allowedSigners: ./allowed_signers}\n")
+        let fixture = try AgentFixture(stages: stages, extraConfig: "trust: {allowedSigners: ./allowed_signers}\n" + extraConfig)
         let keys = fixture.git.scratch.sub("keys")
         try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
         var signers = ""

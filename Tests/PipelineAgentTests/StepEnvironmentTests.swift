@@ -38,4 +38,48 @@ struct StepEnvironmentTests {
         let audit = try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8)
         #expect(!audit.contains(secret))
     }
+
+    @Test(
+        "a prod step that echoes its secret (plain, base64, URL-encoded) leaves only the marker in log, audit, status, notifications"
+    )
+    func echoedSecretIsRedactedEverywhere() throws {
+        let scratch = try Scratch()
+        let receiver = try RecordingReceiver(logIn: scratch.path)
+        let leak =
+            #"        - {name: connect, run: 'echo "b64=$(printf %s "$DB_PASSWORD" | base64)"; "#
+            + #"python3 -c "import os,urllib.parse; print(\"url=\" + urllib.parse.quote(os.environ[\"DB_PASSWORD\"], safe=\"\"))"; "#
+            + #"echo "connecting with password=$DB_PASSWORD"; exit 3'}"#
+        let stages = """
+                - name: prod
+                  notify: [team]
+                  steps:
+            \(leak)
+            """
+        let secret = "s3cr/t+\(UUID().uuidString.prefix(8))&x"
+        let config = """
+            secrets:
+              DB_PASSWORD: {env: PA_TEST_DB_PASSWORD, stages: [prod]}
+            notifications:
+              team: {type: webhook, url: "\(receiver.url("/team"))"}
+
+            """
+        let fixture = try AgentFixture(stages: stages, extraConfig: config)
+        let result = try fixture.agent("run", "--once", environment: ["PA_TEST_DB_PASSWORD": secret])
+        #expect(result.status == 1, "the step fails: \(result.stderr)")
+
+        let encodings = [
+            secret, Data(secret.utf8).base64EncodedString(),
+            secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? secret,
+        ]
+        let logs = try runProcess(["sh", "-c", #"cat "$0"/state/logs/*/*"#, fixture.root]).stdout
+        let audit = try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8)
+        let status = try fixture.agent("status", "--output", "json").stdout
+        let notifications = receiver.requests().map(\.body).joined(separator: "\n")
+        #expect(logs.contains("b64=[REDACTED]") && logs.contains("url=[REDACTED]"), "\(logs)")
+        #expect(notifications.contains("connecting with password=[REDACTED]"), "on-call sees why, not the secret")
+        #expect(audit.contains("connecting with password=[REDACTED]"))
+        for (place, text) in [("log", logs), ("audit", audit), ("status", status), ("notifications", notifications)] {
+            for form in encodings { #expect(!text.contains(form), "\(form) leaked into the \(place)") }
+        }
+    }
 }

@@ -31,7 +31,8 @@ final class ApprovalWorld: @unchecked Sendable {
 
         """
 
-    init() throws {
+    /// With `floor`, the agent config also protects prod (same approvers, 2 approvals, manual).
+    init(floor: Bool = false) throws {
         git = try GitFixture()
         keys = git.scratch.sub("keys")
         try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
@@ -47,7 +48,11 @@ final class ApprovalWorld: @unchecked Sendable {
         remote = try git.bareClone()
         configPath = git.scratch.sub("agent.yaml")
         try git.scratch.write(
-            "agent.yaml", "source: {url: ./team.git}\nstate: {path: ./state}\ntrust: {allowedSigners: ./allowed_signers}\n")
+            "agent.yaml",
+            "source: {url: ./team.git}\nstate: {path: ./state}\ntrust: {allowedSigners: ./allowed_signers}\n"
+                + (floor
+                    ? "protect:\n  - {pipeline: \"*\", stage: prod, promotion: manual, minApprovals: 2, "
+                        + "approvers: [alice@acme.test, bob@acme.test, carol@acme.test]}\n" : ""))
     }
 
     func approval(
@@ -81,9 +86,11 @@ final class ApprovalWorld: @unchecked Sendable {
 
 @Suite("Approvals that cannot be forged")
 struct ApprovalForgeryTests {
-    @Test("the forgery matrix: every file rejected for its own reason; two distinct approvers count")
-    func forgeryMatrix() throws {
-        let world = try ApprovalWorld()
+    @Test(
+        "the forgery matrix: every file rejected for its own reason; two distinct approvers count (without and with a floor)",
+        arguments: [false, true])
+    func forgeryMatrix(withFloor: Bool) throws {
+        let world = try ApprovalWorld(floor: withFloor)
         try world.add("a1-alice.yaml", world.approval("alice@acme.test"), key: "alice")
         try world.add("a2-alice-again.yaml", world.approval("alice@acme.test", extra: "comment: twice\n"), key: "alice")
         try world.add("b-bob.yaml", world.approval("bob@acme.test"), key: "bob")

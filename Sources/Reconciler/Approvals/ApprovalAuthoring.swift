@@ -64,8 +64,11 @@ public enum ApprovalAuthoring {
         return relative
     }
 
-    static func document(_ request: ApprovalRequest) -> String {
+    /// The signing time leads as a YAML comment, so renewing an approval (after the stage's spec
+    /// changed) always writes a new file version, which a new commit adds.
+    static func document(_ request: ApprovalRequest, signedAt: Date = Date()) -> String {
         var lines = [
+            "# signed with pipeline-agent approve at \(ISO8601DateFormatter().string(from: signedAt))",
             "apiVersion: \(SpecSchema.apiVersion)", "kind: Approval", "pipeline: \(request.pipeline)", "stage: \(request.stage)",
             "candidate: \"\(request.candidate)\"", "approver: \(request.approver)",
         ]

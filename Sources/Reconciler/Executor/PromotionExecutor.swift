@@ -56,36 +56,42 @@ public struct PromotionExecutor {
                 ]))
         notify(.promotionStarted, action, "\(action.key): promoting \(short(action.candidate))", .info)
         let run = PromotionRun(context: context, action: action, promotion: promotion)
-        let status = try execute(run, repository: repository)
+        let (status, reason) = try execute(run, repository: repository)
+        let why = reason.map { ": \($0)" } ?? ""
         switch status {
         case .succeeded:
             notify(
                 .promotionSucceeded, action, "\(action.key): \(short(action.candidate)) promoted and verified", .info,
                 resolves: true)
         case .rolledBack:
-            notify(.promotionRolledBack, action, "\(action.key): \(short(action.candidate)) failed and was rolled back", .error)
+            notify(
+                .promotionRolledBack, action, "\(action.key): \(short(action.candidate)) failed and was rolled back\(why)", .error
+            )
         default:
-            notify(.promotionFailed, action, "\(action.key): \(short(action.candidate)) failed (\(status.rawValue))", .error)
+            notify(
+                .promotionFailed, action, "\(action.key): \(short(action.candidate)) failed (\(status.rawValue))\(why)", .error)
         }
         return (status, promotion.id)
     }
 
-    private func execute(_ run: PromotionRun, repository: GitRepository) throws -> PromotionStatus {
+    /// How the promotion ended, and why when it failed (for the people notified).
+    private func execute(_ run: PromotionRun, repository: GitRepository) throws -> (PromotionStatus, String?) {
         let stepsFrom: Date
         do {
             stepsFrom = try run.checkout(repository)
         } catch let error as AuditError {
             throw error
         } catch {
-            return try run.fail("checkout failed: \(error)", rollback: false)
+            let reason = "checkout failed: \(error)"
+            return (try run.fail(reason, rollback: false), reason)
         }
         if let failure = try run.runSteps(run.action.stage.steps, phase: "step") {
-            return try run.fail(failure, rollback: true)
+            return (try run.fail(failure, rollback: true), failure)
         }
         if let failure = try run.verify(notBefore: stepsFrom) {
-            return try run.fail(failure, rollback: true)
+            return (try run.fail(failure, rollback: true), failure)
         }
-        return try run.succeed()
+        return (try run.succeed(), nil)
     }
 
     /// Marks promotions left `running` by a dead agent as interrupted and rolls them back.

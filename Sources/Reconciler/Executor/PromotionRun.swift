@@ -72,7 +72,9 @@ struct PromotionRun {
             logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
             groupFile: groupFile)
         let digest = redactAndDigest(logPath)
-        let failure = describeFailure(outcome, step: step, limitedByStage: limitedByStage)
+        let failure = describeFailure(outcome, step: step, limitedByStage: limitedByStage).map { reason in
+            Self.lastLine(ofLog: logPath).map { "\(reason): \($0)" } ?? reason
+        }
         let durationMs = Int64(
             outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
         try context.audit.append(
@@ -113,6 +115,20 @@ struct PromotionRun {
         case .interrupted: return "step \(step.name) interrupted: the agent is stopping"
         case .couldNotStart(let reason): return "step \(step.name) could not start: \(reason)"
         }
+    }
+
+    /// The last non-empty line of a (redacted) step log, shortened: what on-call reads first.
+    static func lastLine(ofLog path: String, limit: Int = 200) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > 4096 ? size - 4096 : 0)
+        let tail = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        guard let line = tail.split(whereSeparator: \.isNewline).last(where: { !$0.allSatisfy(\.isWhitespace) }) else {
+            return nil
+        }
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.count > limit ? String(trimmed.prefix(limit)) + "…" : trimmed
     }
 
     /// Removes secrets from a step's log and returns the SHA-256 of what remains.
