@@ -45,8 +45,14 @@ notifications:
   analytics-dev: {type: webhook, url: "http://127.0.0.1:$port/analytics-dev"}
   analytics-production: {type: webhook, url: "http://127.0.0.1:$port/analytics-production"}
   on-call: {type: pagerduty, url: "http://127.0.0.1:$port/pagerduty", routingKeyEnv: PD_ROUTING_KEY}
+protect:   # the floor, outside the repository: a merged commit may tighten prod, never loosen it
+  - pipeline: "*"
+    stage: prod
+    promotion: manual
+    minApprovals: 2
+    approvers: [alice@acme.test, bob@acme.test, carol@acme.test]
 YAML
-"$BIN" validate "$scratch/work"
+"$BIN" validate --config "$scratch/agent.yaml" "$scratch/work"
 cat "$scratch/agent.yaml"
 
 say "2. The first change: dev and staging build and verify automatically; prod waits for approval"
@@ -106,6 +112,13 @@ fixed=$(git -C "$scratch/work" rev-parse HEAD)
 agent run --once
 [ "$(stage staging current)" = "$fixed" ] || fail "staging should run the fix"
 [ "$(stage prod phase)" = "WaitingApproval" ] || fail "prod should wait for approvals of the fix"
+echo "A merged PR sets prod to auto and required: 0; the agent's floor holds prod at 2 of alice/bob/carol:"
+sed -i -e 's/      promotion: manual/      promotion: auto/' -e 's/        required: 2/        required: 0/' \
+  "$scratch/work/pipelines/olist-analytics.yaml"
+commit "prod: promote automatically" >/dev/null
+agent run --once
+[ "$(stage prod phase)" = "WaitingApproval" ] || fail "the floor should keep prod waiting, is $(stage prod phase)"
+agent plan | grep -E "^  prod|floor:"
 
 say "6. Status, the audit trail of prod, and the chain verified"
 agent status

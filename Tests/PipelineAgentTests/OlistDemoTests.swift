@@ -37,10 +37,14 @@ struct OlistDemoTests {
         let audit = try String(contentsOfFile: scratch.sub("state/audit.jsonl"), encoding: .utf8)
         for type in [
             "approval.accepted", "gate.blocked", "rollback.finished", "verify.failed", "health.changed", "notification.sent",
+            "policy.tightened",
         ] {
             #expect(audit.contains(#""type":"\#(type)""#), "no \(type) record")
         }
         #expect(audit.contains(#""phase":"Frozen""#))
+        #expect(
+            result.stdout.contains("floor: protect[0] tightens promotion: spec says auto, the agent uses manual"),
+            "the demo shows the floor holding prod")
         let notifications = try String(contentsOfFile: scratch.sub("notifications.jsonl"), encoding: .utf8)
         #expect(notifications.contains("/pagerduty") && notifications.contains("rolled-back"))
     }
