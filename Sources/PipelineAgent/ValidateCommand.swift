@@ -16,7 +16,8 @@ struct ValidateCommand: ParsableCommand {
             names (source path, sshKey, a readable allowed_signers with well-formed lines), channels, \
             secrets granted to no stage (warning), protect rules that match no stage or can never be met \
             (errors), and, located in the spec, every stage the floor makes stricter than its spec \
-            (warnings: the agent runs at the floor). \
+            (warnings: the agent runs at the floor).
+
             Exit status: 0 valid (warnings allowed), 1 invalid or no specs found, 2 usage error.
             """
     )

@@ -23,7 +23,7 @@ struct DesiredCandidate {
             guard let pinned = candidates.first(where: { $0.id == pin }) else {
                 return Outcome(waiting: Waiting(phase: .invalid, reason: "pin \(short(pin)) is not a candidate of the branch"))
             }
-            return Outcome(candidate: pinned)
+            return pinnedOutcome(pinned)
         }
         guard let newest = candidates.first else {
             return Outcome(waiting: Waiting(phase: .waitingUpstream, reason: "no commit touches the source paths yet"))
@@ -39,6 +39,20 @@ struct DesiredCandidate {
             return Outcome(candidate: eligible.ready[0], wakeAt: eligible.soaking.map(\.until).min())
         }
         return approved(eligible.ready)
+    }
+
+    /// A pin moves a stage without upstream verification or approvals — except, on a stage the agent's
+    /// floor protects, to a candidate that never ran there: a committer's pin is not an approval.
+    private func pinnedOutcome(_ pinned: Candidate) -> Outcome {
+        let protected = !context.input.floor.rules(pipeline: context.pipeline.name, stage: context.stage.name).isEmpty
+        let ranHere = context.history.verified[context.key]?[pinned.id] != nil || context.record.current == pinned.id
+        guard protected, !ranHere, context.requiredApprovals > 0 else { return Outcome(candidate: pinned) }
+        var outcome = approved([pinned])
+        if let waiting = outcome.waiting {
+            let why = "pin \(short(pinned.id)) never ran on this protected stage, so it needs approvals: "
+            outcome.waiting = Waiting(phase: waiting.phase, reason: why + waiting.reason)
+        }
+        return outcome
     }
 
     /// Candidates verified upstream (all of them for a root stage), split by soak.
