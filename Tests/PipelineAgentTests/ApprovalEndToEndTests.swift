@@ -103,6 +103,23 @@ struct ApprovalEndToEndTests {
         #expect(try fixture.status()["prod"]?["phase"] as? String == "WaitingApproval")
     }
 
+    @Test("approving again, as a renewal after a spec change does, commits a new file version at once")
+    func renewal() throws {
+        let (fixture, keys) = try Self.world()
+        let candidate = try fixture.git.git("rev-parse", "HEAD")
+        var versions: Set<String> = []
+        for _ in 0..<2 {
+            let result = try runProcess([
+                agentBinary(), "approve", "--repo", fixture.git.path, "--pipeline", "shop", "--stage", "prod",
+                "--candidate", candidate, "--approver", "alice@acme.test", "--key", "\(keys)/alice", "--commit",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            versions.insert(
+                try fixture.git.git("rev-parse", "HEAD:approvals/shop/prod/\(candidate.prefix(12))-alice-acme.test.yaml"))
+        }
+        #expect(versions.count == 2, "each approval is a new version of the file")
+    }
+
     @Test("approve refuses a candidate that is not a commit of the repository")
     func refusesUnknownCandidate() throws {
         let (fixture, keys) = try Self.world()

@@ -64,11 +64,13 @@ public enum ApprovalAuthoring {
         return relative
     }
 
-    /// The signing time leads as a YAML comment, so renewing an approval (after the stage's spec
-    /// changed) always writes a new file version, which a new commit adds.
-    static func document(_ request: ApprovalRequest, signedAt: Date = Date()) -> String {
+    /// The signing time and a random id lead as a YAML comment, so renewing an approval (after the
+    /// stage's spec changed) always writes a new file version, which a new commit adds — even within
+    /// the same second.
+    static func document(_ request: ApprovalRequest, signedAt: Date = Date(), id: UUID = UUID()) -> String {
+        let stamp = "\(ISO8601DateFormatter().string(from: signedAt)), id \(id.uuidString.prefix(8).lowercased())"
         var lines = [
-            "# signed with pipeline-agent approve at \(ISO8601DateFormatter().string(from: signedAt))",
+            "# signed with pipeline-agent approve at \(stamp)",
             "apiVersion: \(SpecSchema.apiVersion)", "kind: Approval", "pipeline: \(request.pipeline)", "stage: \(request.stage)",
             "candidate: \"\(request.candidate)\"", "approver: \(request.approver)",
         ]
