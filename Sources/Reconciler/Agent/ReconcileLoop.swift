@@ -211,7 +211,7 @@ public final class ReconcileLoop {
         let status = try session.approvals().status(
             pipeline: action.pipeline, stage: action.stage, candidate: candidate, current: action.previous, candidates: candidates
         )
-        if status.have >= max(status.need, action.stage.requiredApprovals) { return status.evidence }
+        if status.isSatisfied { return status.evidence }
         try audit.append(
             AuditEvent(
                 "gate.blocked", pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,

@@ -21,7 +21,7 @@ public struct SignedApprovals: ApprovalEvaluator {
         let policy = stage.approvals
         let spec = pipeline.stage(named: stage.name) ?? stage
         let authors = Self.rangeAuthors(candidate: candidate.id, current: current, candidates: candidates)
-        var status = ApprovalStatus(have: 0, need: policy?.required ?? 0, by: [])
+        var status = ApprovalStatus(have: 0, need: stage.requiredApprovals, by: [])
         var counted: [String: String] = [:]
         for checked in approvals where Self.names(checked, pipeline.name, stage.name, candidate.id) {
             let verdict = judge(checked, stage: stage, spec: spec, authors: authors, counted: counted)

@@ -46,7 +46,7 @@ struct DesiredCandidate {
     private func pinnedOutcome(_ pinned: Candidate) -> Outcome {
         let protected = !context.input.floor.rules(pipeline: context.pipeline.name, stage: context.stage.name).isEmpty
         let ranHere = context.history.verified[context.key]?[pinned.id] != nil || context.record.current == pinned.id
-        guard protected, !ranHere, context.requiredApprovals > 0 else { return Outcome(candidate: pinned) }
+        guard protected, !ranHere, context.stage.requiredApprovals > 0 else { return Outcome(candidate: pinned) }
         var outcome = approved([pinned])
         if let waiting = outcome.waiting {
             let why = "pin \(short(pinned.id)) never ran on this protected stage, so it needs approvals: "
@@ -86,11 +86,12 @@ struct DesiredCandidate {
     private func approved(_ ready: [Candidate]) -> Outcome {
         let current = context.record.current
         let statuses = ready.lazy.map { candidate in
-            var status = context.input.approvals.status(
-                pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: current,
-                candidates: context.pipelineInput.candidates)
-            status.need = max(status.need, context.requiredApprovals)
-            return (candidate, status)
+            (
+                candidate,
+                context.input.approvals.status(
+                    pipeline: context.pipeline, stage: context.stage, candidate: candidate, current: current,
+                    candidates: context.pipelineInput.candidates)
+            )
         }
         let newest = statuses.first
         for (candidate, status) in statuses {
@@ -100,7 +101,7 @@ struct DesiredCandidate {
                     candidate: candidate, approvals: ApprovalSummary(have: status.have, need: status.need, by: status.by))
             }
         }
-        let status = newest?.1 ?? ApprovalStatus(have: 0, need: context.requiredApprovals, by: [])
+        let status = newest?.1 ?? ApprovalStatus(have: 0, need: context.stage.requiredApprovals, by: [])
         let summary = ApprovalSummary(have: status.have, need: status.need, by: status.by, stale: status.stale)
         if ready[0].id == current { return Outcome(candidate: ready[0], approvals: summary) }
         let approvedBy = status.by.isEmpty ? "" : " (by \(status.by.joined(separator: ", ")))"

@@ -51,7 +51,8 @@ public struct ApprovalStatus: Sendable, Hashable {
 
 /// Judges approvals; the signed-approval rules plug in here.
 public protocol ApprovalEvaluator: Sendable {
-    /// `candidates` are the pipeline's candidates, newest first (for the promoted range's authors).
+    /// `candidates` are the pipeline's candidates, newest first (for the promoted range's authors);
+    /// `need` is `stage.requiredApprovals`, so every caller applies the same count.
     func status(
         pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?, candidates: [Candidate]
     )
@@ -65,7 +66,7 @@ public struct NoApprovals: ApprovalEvaluator {
     public func status(
         pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?, candidates: [Candidate]
     ) -> ApprovalStatus {
-        ApprovalStatus(have: 0, need: stage.approvals?.required ?? 0, by: [])
+        ApprovalStatus(have: 0, need: stage.requiredApprovals, by: [])
     }
 }
 

@@ -10,13 +10,12 @@ struct StageContext {
     let history: PromotionHistory
 
     var key: StageKey { StageKey(pipeline.name, stage.name) }
-    var requiredApprovals: Int { stage.requiredApprovals }
     var record: StageRecord { input.stages[key] ?? StageRecord(key: key) }
 
     func decide() -> (StagePlan, PromotionAction?) {
         var plan = StagePlan(
             name: stage.name, current: record.current, desired: nil, phase: .inSync, health: record.health, reason: "",
-            approvals: ApprovalSummary(have: 0, need: requiredApprovals, by: []))
+            approvals: ApprovalSummary(have: 0, need: stage.requiredApprovals, by: []))
         if !pipelineInput.diagnostics.isEmpty {
             return (blocked(plan, .invalid, invalidReason), nil)
         }
