@@ -7,23 +7,26 @@ public enum StageBinding {
     /// The bound fields, in the order they are reported.
     public static let fields = ["steps", "verify", "rollback", "vars", "approvals", "windows", "timeout"]
 
-    /// The bound fields that differ between the approved stage and the current one.
-    public static func changedFields(from approved: Stage, to current: Stage) -> [String] {
+    /// Each bound field that differs, with its changed lines: `- ` what was approved, `+ ` what runs now.
+    public static func changes(from approved: Stage, to current: Stage) -> [(field: String, lines: [String])] {
         let old = rendered(approved)
         let new = rendered(current)
-        return fields.filter { old[$0] != new[$0] }
+        return fields.filter { old[$0] != new[$0] }.map { ($0, lineDiff(old[$0] ?? [], new[$0] ?? [])) }
     }
 
-    /// The difference as lines: a `field:` header, then `- ` for what was approved and `+ ` for what runs now.
+    /// The bound fields that differ between the approved stage and the current one.
+    public static func changedFields(from approved: Stage, to current: Stage) -> [String] {
+        changes(from: approved, to: current).map(\.field)
+    }
+
+    /// The difference as lines: a `field:` header before each field's changed lines.
     public static func difference(from approved: Stage, to current: Stage) -> [String] {
-        let old = rendered(approved)
-        let new = rendered(current)
-        var lines: [String] = []
-        for field in fields where old[field] != new[field] {
-            lines.append("\(field):")
-            lines += lineDiff(old[field] ?? [], new[field] ?? [])
-        }
-        return lines
+        lines(of: changes(from: approved, to: current))
+    }
+
+    /// `changes` as the lines `plan` prints.
+    public static func lines(of changes: [(field: String, lines: [String])]) -> [String] {
+        changes.flatMap { ["\($0.field):"] + $0.lines }
     }
 
     /// Each bound field as YAML lines (an absent field has none).

@@ -105,11 +105,11 @@ public struct SignedApprovals: ApprovalEvaluator {
         case .unavailable(let why):
             return Verdict("\(why); an approval must be added once the stage's spec is in place")
         case .stage(let approved):
-            let fields = StageBinding.changedFields(from: approved, to: spec)
-            guard !fields.isEmpty else { return nil }
+            let changes = StageBinding.changes(from: approved, to: spec)
+            guard !changes.isEmpty else { return nil }
+            let fields = changes.map(\.field)
             let stale = StaleApproval(
-                approver: approval.approver, file: checked.file, commit: commit,
-                changes: StageBinding.difference(from: approved, to: spec))
+                approver: approval.approver, file: checked.file, commit: commit, changes: StageBinding.lines(of: changes))
             return Verdict(
                 "stage spec changed since approval by \(approval.approver) (commit \(short(commit))): "
                     + "\(fields.joined(separator: ", ")) changed; a fresh approval is needed", stale: stale)
