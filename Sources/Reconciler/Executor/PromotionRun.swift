@@ -71,9 +71,9 @@ struct PromotionRun {
             step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
             logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
             groupFile: groupFile)
-        let digest = redactAndDigest(logPath)
+        let (digest, lastLine) = redactAndDigest(logPath)
         let failure = describeFailure(outcome, step: step, limitedByStage: limitedByStage).map { reason in
-            Self.lastLine(ofLog: logPath).map { "\(reason): \($0)" } ?? reason
+            lastLine.map { "\(reason): \($0)" } ?? reason
         }
         let durationMs = Int64(
             outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
@@ -117,28 +117,18 @@ struct PromotionRun {
         }
     }
 
-    /// The last non-empty line of a (redacted) step log, shortened: what on-call reads first.
-    static func lastLine(ofLog path: String, limit: Int = 200) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > 4096 ? size - 4096 : 0)
-        let tail = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        guard let line = tail.split(whereSeparator: \.isNewline).last(where: { !$0.allSatisfy(\.isWhitespace) }) else {
-            return nil
-        }
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        return trimmed.count > limit ? String(trimmed.prefix(limit)) + "…" : trimmed
-    }
-
-    /// Removes secrets from a step's log and returns the SHA-256 of what remains.
-    private func redactAndDigest(_ path: String) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "" }
+    /// Removes secrets from a step's log; returns the SHA-256 of what remains and its last
+    /// non-empty line, shortened (what on-call reads first in a failure's reason).
+    private func redactAndDigest(_ path: String) -> (digest: String, lastLine: String?) {
+        guard let data = FileManager.default.contents(atPath: path) else { return ("", nil) }
         let text = String(decoding: data, as: UTF8.self)
         let clean = context.environment.redactor.redact(text)
         let bytes = clean == text ? data : Data(clean.utf8)
         if clean != text { try? bytes.write(to: URL(fileURLWithPath: path)) }
-        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let last = clean.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        return (digest, last.map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 })
     }
 
     func event(_ type: String, _ detail: [String: JSONValue]) -> AuditEvent {
