@@ -4,7 +4,6 @@ extension AgentConfigCheck {
     /// Rules that set nothing, match nothing or can never be met; and, located in the spec,
     /// every stage the floor makes stricter than its spec says.
     mutating func checkFloor() {
-        let floor = ProtectFloor(config.protect ?? [])
         for (index, rule) in floor.rules.enumerated() {
             let path = "protect[\(index)]"
             if rule.promotion != .manual, rule.minApprovals == nil, rule.approvers == nil {
@@ -31,12 +30,12 @@ extension AgentConfigCheck {
         }
         for document in catalog.pipelines {
             for (index, stage) in document.pipeline.spec.stages.enumerated() {
-                reportTightenings(document, index, stage, floor)
+                reportTightenings(document, index, stage)
             }
         }
     }
 
-    private mutating func reportTightenings(_ document: PipelineDocument, _ index: Int, _ stage: Stage, _ floor: ProtectFloor) {
+    private mutating func reportTightenings(_ document: PipelineDocument, _ index: Int, _ stage: Stage) {
         let result = floor.apply(pipeline: document.pipeline.name, to: stage)
         let at = document.locations["spec.stages[\(index)]"] ?? document.location
         let name = "\(document.pipeline.name)/\(stage.name)"

@@ -6,12 +6,13 @@ public struct AgentConfigCheck {
     let config: AgentConfig
     /// The specs the config will govern (those under `validate`'s directory).
     let catalog: SpecCatalog
+    let floor: ProtectFloor
     var diagnostics: [Diagnostic] = []
 
     /// Every problem found, errors and warnings, located in the config file (or in a spec, for a
     /// stage the floor tightens).
     public static func diagnostics(for config: AgentConfig, catalog: SpecCatalog) -> [Diagnostic] {
-        var check = AgentConfigCheck(config: config, catalog: catalog)
+        var check = AgentConfigCheck(config: config, catalog: catalog, floor: ProtectFloor(config.protect ?? []))
         check.checkSource()
         check.checkTrust()
         check.checkSecrets()
@@ -118,7 +119,7 @@ public struct AgentConfigCheck {
     }
 
     func floored(_ pipeline: String, _ stage: Stage) -> Stage {
-        ProtectFloor(config.protect ?? []).apply(pipeline: pipeline, to: stage).stage
+        floor.apply(pipeline: pipeline, to: stage).stage
     }
 
     private func isDirectory(_ path: String) -> Bool {

@@ -29,6 +29,7 @@ public final class AgentSession {
         self.config = config
         self.logger = logger
         self.clock = clock
+        floor = ProtectFloor(config.protect ?? [])
         store = try SQLiteStateStore(directory: config.stateDirectory)
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
@@ -39,7 +40,7 @@ public final class AgentSession {
     }
 
     /// The agent config's `protect` rules.
-    public var floor: ProtectFloor { ProtectFloor(config.protect ?? []) }
+    public let floor: ProtectFloor
 
     /// The approval rules over the approval files at the branch head, checked (and cached) by blob,
     /// each with the stage's spec as it was when the file was added.
