@@ -28,6 +28,8 @@ public final class ReconcileLoop {
     /// Delivers the stages' notifications; `run` drains it before exiting.
     public let notifier: NotificationDispatcher
     private var lastSpecDiagnostics: [Diagnostic] = []
+    /// "Once" keys already in the store: an idle pass then writes nothing to SQLite.
+    private var knownAudited: Set<String> = []
     private var recovered = false
 
     public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
@@ -147,7 +149,7 @@ public final class ReconcileLoop {
             for stage in pipeline.stages where !stage.floor.isEmpty {
                 let described = stage.floor.map(\.description)
                 let key = "policy.tightened|\(pipeline.name)|\(stage.name)|\(described.joined(separator: "|"))"
-                guard try session.store.markAudited(key) else { continue }
+                guard try firstTime(key) else { continue }
                 try audit.append(
                     AuditEvent(
                         "policy.tightened", pipeline: pipeline.name, stage: stage.name,
@@ -162,7 +164,7 @@ public final class ReconcileLoop {
             let spec = inputs.first { $0.name == pipeline.name }?.pipeline
             for stage in pipeline.stages where stage.phase == .waitingApproval {
                 guard let desired = stage.desired, let channels = spec?.stage(named: stage.name)?.notify, !channels.isEmpty,
-                    try session.store.markAudited("notify|approval.needed|\(pipeline.name)|\(stage.name)|\(desired)")
+                    try firstTime("notify|approval.needed|\(pipeline.name)|\(stage.name)|\(desired)")
                 else { continue }
                 notifier.send(
                     NotificationEvent(
@@ -189,7 +191,7 @@ public final class ReconcileLoop {
     private func recordApprovalVerdicts(_ judgements: [ApprovalJudgement]) throws {
         for judgement in judgements {
             let type = judgement.accepted ? "approval.accepted" : "approval.rejected"
-            guard try session.store.markAudited("\(type)|\(judgement.file)|\(judgement.version)|\(judgement.reason)") else {
+            guard try firstTime("\(type)|\(judgement.file)|\(judgement.version)|\(judgement.reason)") else {
                 continue
             }
             try audit.append(
@@ -220,6 +222,14 @@ public final class ReconcileLoop {
                     "reason": .string("approvals no longer sufficient at start: \(status.have) of \(status.need)"),
                 ]))
         return nil
+    }
+
+    /// True the first time `key` is seen, across restarts (the store keeps the keys).
+    private func firstTime(_ key: String) throws -> Bool {
+        guard !knownAudited.contains(key) else { return false }
+        let first = try session.store.markAudited(key)
+        knownAudited.insert(key)
+        return first
     }
 
     /// A pin needs no approvals, unless the stage is protected and the pinned candidate never ran there.
