@@ -7,21 +7,51 @@ struct AuditVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Recompute the hash chain and check it against the anchor in the state store.",
-        discussion: "Exit status: 0 intact, 1 broken (the first bad seq and what is wrong are printed), 2 usage error."
+        discussion: """
+            Works next to a running agent: records written after the anchor was read are reported, not counted as \
+            damage. Without a readable state store (missing or corrupt state.sqlite) the chain's links and hashes \
+            are still checked, and the output says that a cut tail could not be ruled out.
+
+            Exit status: 0 intact, 1 broken (the first bad seq and what is wrong are printed) or the anchor could \
+            not be checked, 2 usage error.
+            """
     )
 
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
         let config = try options.load()
-        let store = try SQLiteStateStore(directory: config.stateDirectory)
         let path = "\(config.stateDirectory)/\(AuditLog.fileName)"
-        let result = try AuditVerifier.verify(fileAt: path, anchor: store.auditAnchor())
-        if let problem = result.problem {
+        let anchor: AuditAnchor?
+        do {
+            anchor = try SQLiteStateStore(directory: config.stateDirectory, readOnly: true).auditAnchor()
+        } catch {
+            return try verifyWithoutAnchor(path, because: "\(error)")
+        }
+        // The anchor is read before the log: a running agent writes the log first, so records after
+        // the anchor are new ones, not damage.
+        let result = try AuditVerifier.verify(fileAt: path, anchor: anchor)
+        if let problem = result.problem, problem.kind != .anchorBehind {
             print("audit log broken at seq \(problem.seq): \(problem.kind.rawValue): \(problem.message)")
             print("(\(result.count) records verified before it; log \(path))")
             throw ExitCode.failure
         }
         print("\(result.count) records, chain intact, head \(result.head?.hash ?? AuditRecord.genesis)")
+        if let problem = result.problem {
+            print("note: \(result.count - problem.seq + 1) records after the anchor (seq \(problem.seq - 1)): written since it was read, or left by a stop that the agent repairs at its next start")
+        }
+    }
+
+    /// The chain alone, when the state store is unreadable: links and hashes are checked, a cut tail cannot be.
+    private func verifyWithoutAnchor(_ path: String, because reason: String) throws {
+        let result = try AuditVerifier.verify(fileAt: path, anchor: nil)
+        if let problem = result.problem, problem.kind != .noAnchor {
+            print("audit log broken at seq \(problem.seq): \(problem.kind.rawValue): \(problem.message)")
+            print("(\(result.count) records verified before it; log \(path))")
+            throw ExitCode.failure
+        }
+        print("\(result.count) records, chain links and hashes intact, head \(result.head?.hash ?? AuditRecord.genesis)")
+        print("NOT checked: whether records were cut from the end; the anchor in the state store is unavailable: \(reason)")
+        throw ExitCode.failure
     }
 }

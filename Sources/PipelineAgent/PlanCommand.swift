@@ -8,7 +8,10 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Fetch, compare desired with actual state, and print what would happen; changes nothing.",
-        discussion: "The text form is meant for a PR comment; --output json is the stable document of DESIGN.md §5."
+        discussion: """
+            The text form is meant for a PR comment; --output json is the stable document of DESIGN.md §5. \
+            Next to a running agent, plan does not fetch (the mirror is the agent's) and plans from its last fetch.
+            """
     )
 
     @OptionGroup var options: ConfigOptions
@@ -20,7 +23,12 @@ struct PlanCommand: ParsableCommand {
         let config = try options.load()
         let session = try AgentSession(config: config, logger: Logger(label: "pipeline-agent.plan"))
         session.readOnly = true
-        try session.sync()
+        // The mirror is the running agent's to fetch into: next to it, plan from its last fetch.
+        if let lock = try? StateDirectoryLock(directory: config.stateDirectory) {
+            try withExtendedLifetime(lock) { _ = try session.sync() }
+        } else if let holder = StateDirectoryLock.holder(of: config.stateDirectory) {
+            FileHandle.standardError.write(Data("note: an agent runs on this state (\(holder)); planning from its last fetch\n".utf8))
+        }
         let plan = try session.plan()
         switch output {
         case .text: print(PlanText.render(plan, title: "Plan"), terminator: "")

@@ -15,6 +15,7 @@ enum PlanText {
         let phaseWidth = max(5, stages.map(\.phase.rawValue.count).max() ?? 0)
         for pipeline in plan.pipelines {
             lines.append("pipeline \(pipeline.name)")
+            if let phase = pipeline.phase { lines.append("  \(phase.rawValue): \(pipeline.reason ?? "")") }
             for stage in pipeline.stages {
                 let current = stage.current.map { String($0.prefix(12)) } ?? "(none)"
                 let desired = stage.desired.map { String($0.prefix(12)) } ?? "(none)"
@@ -32,7 +33,9 @@ enum PlanText {
         }
         let starting = stages.filter { $0.phase == .outOfSync }.count
         let waiting = stages.filter { [.waitingUpstream, .waitingApproval, .waitingWindow, .frozen].contains($0.phase) }.count
-        let failed = stages.filter { $0.phase == .failed || $0.phase == .invalid }.count
+        let failed =
+            stages.filter { $0.phase == .failed || $0.phase == .invalid }.count
+            + plan.pipelines.filter { $0.phase == .invalid }.count
         lines.append(
             "\(title): \(starting) promotion\(starting == 1 ? "" : "s") to start, \(waiting) waiting, \(failed) failed or invalid."
         )

@@ -10,7 +10,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the agent: fetch, plan and promote; with --once, stop when nothing can progress without waiting.",
         discussion: """
-            Exit status with --once: 0 when every promotion succeeded (or none was due), 1 when one failed. \
+            Exit status with --once: 0 when every promotion succeeded (or none was due); 1 when one failed, when a \
+            spec at the branch head is invalid (its errors are printed), or when another agent holds the state \
+            directory (one agent per state.path: the holder's pid, host and start are printed). \
             Without --once the agent polls every source.pollInterval (default 60s, with jitter), serves HTTP on \
             http.listen (webhooks, /healthz, /readyz, /metrics, /api/v1/status) and runs until SIGTERM or SIGINT: \
             then no new step starts, a running step may finish within shutdownGrace (default 10s) before its \
@@ -26,6 +28,10 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let logger = Logger(label: "pipeline-agent")
+        // Held until the process exits; the kernel releases it even on kill -9.
+        let lock = try StateDirectoryLock(directory: config.stateDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        if let http = config.http { try HTTPServer.checkListenAddress(http.listen) }
         let runtime = AgentRuntime(
             pollInterval: config.source.pollInterval?.seconds ?? 60,
             shutdownGrace: .milliseconds(config.shutdownGrace?.milliseconds ?? 10_000))
@@ -58,7 +64,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         loop.notifier.drain()
         try loop.stop(reason: "run --once finished")
-        if summary.anyFailed { throw ExitCode.failure }
+        for diagnostic in summary.invalidSpecs {
+            FileHandle.standardError.write(Data("\(diagnostic.description)\n".utf8))
+        }
+        if !summary.invalidSpecs.isEmpty {
+            FileHandle.standardError.write(Data("the specs at the branch head are invalid; nothing new is promoted for them\n".utf8))
+        }
+        if summary.anyFailed || !summary.invalidSpecs.isEmpty { throw ExitCode.failure }
     }
 }
 

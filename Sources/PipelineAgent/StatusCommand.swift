@@ -18,7 +18,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let plan = try StatusReport.current(SQLiteStateStore(directory: config.stateDirectory))
+        let plan = try StatusReport.current(SQLiteStateStore(directory: config.stateDirectory, readOnly: true))
         switch output {
         case .text: print(PlanText.render(plan, title: "Status"), terminator: "")
         case .json: print(try plan.json())

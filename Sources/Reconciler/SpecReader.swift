@@ -6,8 +6,6 @@ import SpecModel
 /// Reads the specs (pipelines and approvals) of a commit from the mirror. Files are parsed
 /// again only when their blob changed, so a pass over an unchanged branch costs one tree listing.
 public final class SpecReader {
-    /// Where specs live in the watched repository, by convention.
-    public static let defaultDirectories = ["pipelines", "approvals"]
 
     private let directories: [String]
     private let logger: Logger
@@ -15,7 +13,7 @@ public final class SpecReader {
     /// How many blobs were parsed since creation (cache misses), for tests and metrics.
     public private(set) var parseCount = 0
 
-    public init(directories: [String] = SpecReader.defaultDirectories, logger: Logger) {
+    public init(directories: [String] = SpecLocation.directories, logger: Logger) {
         self.directories = directories
         self.logger = logger
     }
@@ -25,7 +23,8 @@ public final class SpecReader {
         var files: [SpecFile] = []
         var live = Set<ObjectID>()
         for directory in directories {
-            for entry in try repository.tree(under: directory, in: commit) where Self.isYAML(entry) {
+            for entry in try repository.tree(under: directory, in: commit)
+            where entry.kind == .blob && SpecLocation.isRead(entry.path) {
                 live.insert(entry.id)
                 files.append(try file(for: entry, in: repository))
             }
@@ -48,9 +47,5 @@ public final class SpecReader {
         let parsed = SpecFile(path: entry.path, bytes: bytes)
         cache[entry.id] = parsed
         return parsed
-    }
-
-    private static func isYAML(_ entry: TreeEntry) -> Bool {
-        entry.kind == .blob && (entry.path.hasSuffix(".yaml") || entry.path.hasSuffix(".yml"))
     }
 }

@@ -6,35 +6,38 @@ public struct SpecCatalog: Sendable {
     public private(set) var pipelines: [PipelineDocument] = []
     public private(set) var approvals: [ApprovalDocument] = []
     public private(set) var diagnostics: [Diagnostic] = []
+    /// Pipelines named in a file whose documents do not decode; their files are in `diagnostics`.
+    public private(set) var undecodedPipelines: [NamedFile] = []
     /// How many files held pipeline-agent documents.
     public private(set) var specFileCount = 0
 
-    /// Builds a catalog from `(path, bytes)` pairs. `alwaysSpec` decides which paths must hold
-    /// specs even when no document says so (files under `pipelines/` and `approvals/`).
-    public init(files: [(path: String, bytes: Data)], alwaysSpec: (String) -> Bool = SpecCatalog.isConventionalSpecPath) {
-        self.init(parsed: files.map { SpecFile(path: $0.path, bytes: $0.bytes) }, alwaysSpec: alwaysSpec)
+    /// Builds a catalog from `(path, bytes)` pairs. `isRead` tells which paths the agent reads as specs
+    /// (`SpecLocation.isRead` of the path in the repository): those must hold specs, and a spec elsewhere
+    /// is an error, since the agent would never see it.
+    public init(files: [(path: String, bytes: Data)], isRead: (String) -> Bool = SpecLocation.isRead) {
+        self.init(parsed: files.map { SpecFile(path: $0.path, bytes: $0.bytes) }, isRead: isRead)
     }
 
     /// Builds a catalog from files parsed earlier (a caller may cache `SpecFile`s by content).
-    public init(parsed: [SpecFile], alwaysSpec: (String) -> Bool = SpecCatalog.isConventionalSpecPath) {
+    public init(parsed: [SpecFile], isRead: (String) -> Bool = SpecLocation.isRead) {
         for file in parsed {
-            guard file.declaresSpec || alwaysSpec(file.path) else { continue }
+            let read = isRead(file.path)
+            guard file.declaresSpec || read else { continue }
             specFileCount += 1
+            guard read else {
+                diagnostics.append(SpecLocation.misplaced(file.path))
+                continue
+            }
             pipelines += file.pipelines
             approvals += file.approvals
             diagnostics += file.diagnostics
+            undecodedPipelines += file.invalidPipelineNames.map { NamedFile(name: $0, file: file.path) }
         }
         checkDuplicatePipelines()
     }
 
     /// True when no file holds an error.
     public var isValid: Bool { !diagnostics.hasErrors }
-
-    /// Files in a `pipelines/` or `approvals/` directory must be specs, whatever they contain.
-    public static func isConventionalSpecPath(_ path: String) -> Bool {
-        let components = path.split(separator: "/")
-        return components.dropLast().contains { $0 == "pipelines" || $0 == "approvals" }
-    }
 
     private mutating func checkDuplicatePipelines() {
         var firstSeen: [String: PipelineDocument] = [:]
@@ -50,4 +53,10 @@ public struct SpecCatalog: Sendable {
                     .error, file: document.file, at: at, "pipeline '\(document.pipeline.name)' is already defined at \(earlier)"))
         }
     }
+}
+
+/// A name and the file it was found in.
+public struct NamedFile: Sendable, Hashable {
+    public let name: String
+    public let file: String
 }

@@ -33,12 +33,14 @@ public enum SpecDirectory {
 
     /// Reads and validates every spec under `root`; paths in diagnostics are shown as `display/relative`.
     public static func catalog(under root: URL, display: String) throws -> SpecCatalog {
+        var inRepository: [String: String] = [:]
         let files = try yamlFiles(under: root).map { relative -> (path: String, bytes: Data) in
             let shown = display == "." ? relative : "\(display)/\(relative)"
+            inRepository[shown] = SpecLocation.repositoryPath(relative, root: root)
             let bytes = (try? Data(contentsOf: root.appendingPathComponent(relative))) ?? Data()
             return (shown, bytes)
         }
-        return SpecCatalog(files: files)
+        return SpecCatalog(files: files) { SpecLocation.isRead(inRepository[$0] ?? $0) }
     }
 }
 

@@ -26,8 +26,10 @@ public struct SpecFile: Sendable {
     public private(set) var pipelines: [PipelineDocument] = []
     public private(set) var approvals: [ApprovalDocument] = []
     public private(set) var diagnostics: [Diagnostic] = []
-    /// Whether any document declares our apiVersion or kind.
+    /// Whether any document declares our apiVersion or kind (or, in a file YAML cannot read, a line does).
     public private(set) var declaresSpec = false
+    /// Names (`metadata.name`) of Pipeline documents that did not decode: they exist, but are invalid.
+    public private(set) var invalidPipelineNames: [String] = []
 
     /// Parses and validates the bytes of one file; never throws, never traps.
     public init(path: String, bytes: Data) {
@@ -47,6 +49,7 @@ public struct SpecFile: Sendable {
     public var isValid: Bool { !diagnostics.hasErrors }
 
     private mutating func parseDocuments(_ text: String) {
+        declaresSpec = Self.mentionsSpec(text)
         let parser: Parser
         do {
             parser = try Parser(yaml: text)
@@ -94,7 +97,12 @@ public struct SpecFile: Sendable {
         var rules = PipelineRules(draft: PipelineDraft(root), file: path, locations: validator.locations)
         rules.run()
         diagnostics += rules.diagnostics
-        guard validator.diagnostics.isEmpty, let pipeline = decode(Pipeline.self, root, at: at) else { return }
+        guard validator.diagnostics.isEmpty,
+            let pipeline = decode(Pipeline.self, root, at: at)
+        else {
+            if let name = root["metadata"]?["name"]?.scalar?.string { invalidPipelineNames.append(name) }
+            return
+        }
         pipelines.append(PipelineDocument(pipeline: pipeline, file: path, location: at, locations: validator.locations))
     }
 
@@ -112,6 +120,16 @@ public struct SpecFile: Sendable {
         } catch {
             report(at, "could not read the document: \(error)")
             return nil
+        }
+    }
+
+    /// A line `kind: Pipeline`, `kind: Approval` or `apiVersion: pipeline-agent/…` at the start of a line:
+    /// such a file is ours even when its YAML is broken, and must be reported rather than skipped.
+    static func mentionsSpec(_ text: String) -> Bool {
+        text.split(whereSeparator: \.isNewline).contains { line in
+            let trimmed = line.drop { $0 == " " || $0 == "-" }
+            return trimmed.hasPrefix("kind: Pipeline") || trimmed.hasPrefix("kind: Approval")
+                || trimmed.hasPrefix("apiVersion: pipeline-agent")
         }
     }
 

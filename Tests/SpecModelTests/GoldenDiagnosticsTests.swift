@@ -10,7 +10,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 func diagnostics(forFixture name: String) throws -> [Diagnostic] {
     let bytes = try Data(contentsOf: fixtures.appendingPathComponent("invalid/\(name)"))
-    return SpecCatalog(files: [("\(name)", bytes)], alwaysSpec: { _ in true }).diagnostics.sortedForDisplay()
+    return SpecCatalog(files: [("\(name)", bytes)], isRead: { _ in true }).diagnostics.sortedForDisplay()
 }
 
 func invalidFixtureNames() throws -> [String] {

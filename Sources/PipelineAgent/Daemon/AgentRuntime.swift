@@ -1,15 +1,19 @@
 import Foundation
 import Reconciler
 
-/// What the reconcile thread and the HTTP handlers share: the wake-up signal, the stop flag and
-/// the freshness of the last fetch.
+/// What the reconcile thread and the HTTP handlers share: the wake-up signal, the stop flag, and
+/// what readiness is judged on (the loop is alive, the source is fresh).
 final class AgentRuntime: @unchecked Sendable {
     let cancellation: CancellationFlag
     let metrics = AgentMetrics()
     let pollInterval: TimeInterval
-    private let lock = NSLock()
-    private let wake = DispatchSemaphore(value: 0)
+    private let condition = NSCondition()
+    /// A wake-up asked for while the loop was busy: a burst of webhooks queues one pass, not one each.
+    private var wakePending = false
+    private var loopRunning = false
+    private var loopEnded: String?
     private var lastGoodFetch: Date?
+    private var failingSince: Date?
     private var lastError: String?
 
     init(pollInterval: TimeInterval, shutdownGrace: Duration) {
@@ -17,28 +21,55 @@ final class AgentRuntime: @unchecked Sendable {
         cancellation = CancellationFlag(gracePeriod: shutdownGrace)
     }
 
-    /// Wakes the loop now (a webhook arrived, or the agent is stopping).
-    func wakeUp() { wake.signal() }
+    /// Asks for a pass now (a webhook arrived, or the agent is stopping); coalesces with any pending one.
+    func wakeUp() {
+        condition.withLock {
+            wakePending = true
+            condition.signal()
+        }
+    }
 
-    /// Sleeps until `seconds` pass or something calls `wakeUp`.
-    func sleep(seconds: Double) { _ = wake.wait(timeout: .now() + seconds) }
+    /// Sleeps until `seconds` pass or a wake-up is pending; consumes the wake-up.
+    func sleep(seconds: Double) {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.withLock {
+            while !wakePending, condition.wait(until: deadline) {}
+            wakePending = false
+        }
+    }
 
     func stop() {
         cancellation.cancel()
         wakeUp()
     }
 
-    func fetchSucceeded() { lock.withLock { (lastGoodFetch, lastError) = (Date(), nil) } }
-    func fetchFailed(_ error: Error) { lock.withLock { lastError = "\(error)" } }
+    func loopStarted() { condition.withLock { loopRunning = true } }
+    func loopStopped(_ reason: String) { condition.withLock { (loopRunning, loopEnded) = (false, reason) } }
 
-    /// Ready when a fetch succeeded recently enough (three poll intervals); otherwise why not.
+    func fetchSucceeded(at now: Date = Date()) {
+        condition.withLock { (lastGoodFetch, failingSince, lastError) = (now, nil, nil) }
+    }
+
+    func fetchFailed(_ error: Error, at now: Date = Date()) {
+        condition.withLock {
+            if failingSince == nil { failingSince = now }
+            lastError = "\(error)"
+        }
+    }
+
+    /// How long fetches may fail before the agent reports itself not ready.
+    var staleAfter: TimeInterval { max(3 * pollInterval, 30) }
+
+    /// Ready while the loop runs and the source is fresh: the last fetch succeeded, or fetches have
+    /// failed for less than `staleAfter`. A long promotion does not make the agent unready.
     func readiness(now: Date = Date()) -> String? {
-        lock.withLock {
-            guard let lastGoodFetch else { return lastError.map { "no successful fetch yet: \($0)" } ?? "no fetch yet" }
-            let age = now.timeIntervalSince(lastGoodFetch)
-            guard age <= max(3 * pollInterval, 30) else {
-                return "last successful fetch \(Int(age))s ago\(lastError.map { "; last error: \($0)" } ?? "")"
+        condition.withLock {
+            guard loopRunning else { return loopEnded.map { "the reconcile loop stopped: \($0)" } ?? "starting" }
+            if let failingSince, now.timeIntervalSince(failingSince) > staleAfter {
+                let last = lastGoodFetch.map { "last successful fetch \(Int(now.timeIntervalSince($0)))s ago" } ?? "no fetch yet"
+                return "fetches failing for \(Int(now.timeIntervalSince(failingSince)))s (\(last)): \(lastError ?? "")"
             }
+            guard lastGoodFetch != nil || failingSince != nil else { return "no fetch yet" }
             return nil
         }
     }

@@ -72,6 +72,38 @@ enum HTTPServer {
     }
 }
 
+extension HTTPServer {
+    /// Fails the start when `listen` is malformed or its port is taken, before any pass runs: a second
+    /// agent must not promote without its HTTP server.
+    static func checkListenAddress(_ listen: String) throws {
+        let parts = listen.split(separator: ":")
+        guard parts.count == 2, let port = UInt16(parts[1]) else { throw HTTPConfigError(listen: listen) }
+        let host = parts[0] == "localhost" ? "127.0.0.1" : String(parts[0])
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return }  // a name or IPv6: the server reports it
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard probe >= 0 else { return }
+        defer { close(probe) }
+        var yes: Int32 = 1
+        setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound != 0 { throw HTTPListenError(listen: listen, reason: String(cString: strerror(errno))) }
+    }
+}
+
+/// The HTTP port cannot be used.
+struct HTTPListenError: Error, CustomStringConvertible {
+    let listen: String
+    let reason: String
+    var description: String {
+        "cannot listen on http.listen \(listen): \(reason); is another agent or program using the port? Change http.listen or stop it."
+    }
+}
+
 /// `http.listen` is not host:port.
 struct HTTPConfigError: Error, CustomStringConvertible {
     let listen: String

@@ -20,25 +20,41 @@ final class ReconcilerService: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
+        // Cancellation too: when another service of the group fails (the HTTP port is taken), the group
+        // cancels instead of shutting down gracefully, and the loop's thread must still be told to stop.
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
                 let thread = Thread { continuation.resume(with: Result { try self.runLoop() }) }
                 thread.stackSize = 8 << 20
                 thread.start()
             }
-        } onGracefulShutdown: { [runtime] in
+        } onCancelOrGracefulShutdown: { [runtime] in
             runtime.stop()
         }
     }
 
     private func runLoop() throws {
-        try loop.start()
+        loop.onFetch = { [runtime] error in
+            if let error { runtime.fetchFailed(error) } else { runtime.fetchSucceeded() }
+        }
+        do {
+            try loop.start()
+            runtime.loopStarted()
+            try passUntilStopped()
+            runtime.loopStopped("stopping")
+        } catch {
+            runtime.loopStopped("\(error)")
+            logger.critical("the reconcile loop stopped", metadata: ["error": "\(error)"])
+            throw error
+        }
+    }
+
+    private func passUntilStopped() throws {
         var backoff = Backoff()
         while !runtime.cancellation.isCancelled {
             let started = ContinuousClock.now
             do {
                 let summary = try loop.runOnce()
-                runtime.fetchSucceeded()
                 backoff.reset()
                 runtime.metrics.record(summary, passTime: ContinuousClock.now - started, store: session.store)
                 for promotion in summary.promotions {
@@ -51,7 +67,6 @@ final class ReconcilerService: Service, @unchecked Sendable {
             } catch let error as AuditError {
                 throw error
             } catch {
-                runtime.fetchFailed(error)
                 runtime.metrics.recordFailure()
                 let delay = backoff.next()
                 logger.warning(

@@ -45,8 +45,7 @@ final class WebhookVerifier: @unchecked Sendable {
     }
 
     private func hmac(_ data: Data) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: secret))).map { String(format: "%02x", $0) }
-            .joined()
+        Data(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: secret))).hexString
     }
 
     /// False when this delivery was seen within the replay window.

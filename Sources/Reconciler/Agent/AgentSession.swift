@@ -123,7 +123,25 @@ public final class AgentSession {
             inputs.append(
                 PipelineInput(name: name, pipeline: spec.pipeline, candidates: candidates ?? [], diagnostics: diagnostics))
         }
+        let inForce = inputs.compactMap { valid[$0.name]?.file }
+        inputs += Self.neverValid(catalog, brokenFiles: brokenFiles.subtracting(inForce), known: Set(inputs.map(\.name)))
         return (inputs.sorted { $0.name < $1.name }, catalog, head)
+    }
+
+    /// Pipelines in broken files that never had a valid spec: shown as Invalid, named by their
+    /// `metadata.name`, or by the file when even that cannot be read.
+    static func neverValid(_ catalog: SpecCatalog, brokenFiles: Set<String>, known: Set<String>) -> [PipelineInput] {
+        var found: [String: String] = [:]
+        for document in catalog.pipelines where brokenFiles.contains(document.file) {
+            found[document.pipeline.name] = document.file
+        }
+        for named in catalog.undecodedPipelines { found[named.name] = named.file }
+        let named = Set(found.values)
+        for file in brokenFiles where !named.contains(file) { found[file] = file }
+        return found.filter { !known.contains($0.key) }.map { name, file in
+            let diagnostics = catalog.diagnostics.filter { $0.file == file && $0.severity == .error }
+            return PipelineInput(name: name, pipeline: nil, candidates: [], diagnostics: diagnostics)
+        }
     }
 
     static func isApprovalPath(_ path: String) -> Bool {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GitSource
 import Logging
@@ -11,6 +12,8 @@ public struct RunSummary: Sendable {
     public var plan: Plan?
 
     public var anyFailed: Bool { promotions.contains { $0.status != .succeeded } }
+    /// Errors in the specs at the branch head (nothing new is promoted for their pipelines).
+    public var invalidSpecs: [Diagnostic] = []
     /// When the next health check is due.
     public var nextHealthCheck: Date?
 
@@ -27,10 +30,14 @@ public final class ReconcileLoop {
     let observer: DriftObserver
     /// Delivers the stages' notifications; `run` drains it before exiting.
     public let notifier: NotificationDispatcher
-    private var lastSpecDiagnostics: [Diagnostic] = []
+    private var lastSpecDiagnostics: [Diagnostic]?
+    /// The head's spec errors, as of the last pass.
+    public private(set) var invalidSpecs: [Diagnostic] = []
     /// "Once" keys already in the store: an idle pass then writes nothing to SQLite.
     private var knownAudited: Set<String> = []
     private var recovered = false
+    /// Told of every fetch's outcome as it happens (readiness must not wait for a long pass to end).
+    public var onFetch: (@Sendable (Error?) -> Void)?
 
     public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
         self.session = session
@@ -85,6 +92,7 @@ public final class ReconcileLoop {
         for _ in 0..<maxPasses {
             let plan = try planAndRecord()
             summary.plan = plan
+            summary.invalidSpecs = invalidSpecs
             guard !plan.actions.isEmpty, !executor.context.cancellation.isCancelled else { break }
             for action in plan.actions {
                 guard let evidence = try approvalsHoldAtStart(action) else { continue }
@@ -99,10 +107,12 @@ public final class ReconcileLoop {
         let result: FetchResult
         do {
             result = try session.sync()
+            onFetch?(nil)
             try session.store.saveSourceState(SourceState(url: session.mirror.url, lastFetch: session.clock(), lastError: nil))
         } catch let error as AuditError {
             throw error
         } catch {
+            onFetch?(error)
             let previous = try session.store.sourceState()
             try session.store.saveSourceState(
                 SourceState(url: session.mirror.url, lastFetch: previous?.lastFetch, lastError: "\(error)"))
@@ -122,7 +132,7 @@ public final class ReconcileLoop {
 
     private func planAndRecord() throws -> Plan {
         let (inputs, catalog, head) = try session.pipelineInputs()
-        try recordSpecProblems(catalog, head: head)
+        invalidSpecs = try recordSpecProblems(catalog, head: head)
         let stages = try session.store.stages()
         let promotions = try session.store.promotions()
         let approvals = try session.approvals()
@@ -241,15 +251,21 @@ public final class ReconcileLoop {
         }
     }
 
-    private func recordSpecProblems(_ catalog: SpecCatalog, head: ObjectID) throws {
+    /// `spec.invalid` once per change of the head's spec errors, across restarts.
+    private func recordSpecProblems(_ catalog: SpecCatalog, head: ObjectID) throws -> [Diagnostic] {
         let errors = catalog.diagnostics.filter { $0.severity == .error && !AgentSession.isApprovalPath($0.file) }
-        guard errors != lastSpecDiagnostics else { return }
+        guard errors != lastSpecDiagnostics else { return errors }
         lastSpecDiagnostics = errors
-        guard !errors.isEmpty else { return }
-        try audit.append(
-            AuditEvent(
-                "spec.invalid",
-                detail: ["commit": .string(head.hex), "diagnostics": .array(errors.map { .string($0.description) })]))
+        let digest = SHA256.hash(data: Data(errors.map(\.description).joined(separator: "\n").utf8)).hexString
+        guard try session.store.marker("spec.invalid") != digest else { return errors }
+        if !errors.isEmpty {
+            try audit.append(
+                AuditEvent(
+                    "spec.invalid",
+                    detail: ["commit": .string(head.hex), "diagnostics": .array(errors.map { .string($0.description) })]))
+        }
+        try session.store.setMarker("spec.invalid", digest)
+        return errors
     }
 
     /// Stores each stage's phase; writes `gate.blocked` once per change of a stage's block.

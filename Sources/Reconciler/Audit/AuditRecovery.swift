@@ -17,6 +17,11 @@ struct AuditRecovery {
             throw AuditError.anchorUnavailable(reason: "\(error)")
         }
         let verification = try AuditVerifier.verify(fileAt: path, anchor: anchor)
+        if anchor == nil, anchors.isNewlyCreated, verification.count > 0 {
+            throw StateStoreError.lostNextToLog(
+                path: (path as NSString).deletingLastPathComponent + "/" + SQLiteStateStore.fileName, log: path,
+                records: verification.count)
+        }
         var recovery = AuditRecovery(head: verification.head)
         var repairs: [String: JSONValue] = [:]
         switch verification.problem?.kind {

@@ -12,8 +12,10 @@ public struct ProcessOutcome: Sendable, Hashable {
 
     public let ending: Ending
     public let duration: Duration
-    /// Bytes the command wrote beyond the capture limit (dropped).
+    /// Bytes the command wrote beyond the capture limit, or that could not be written (dropped).
     public let droppedBytes: Int
+    /// Why the output file is incomplete (a full disk), or nil.
+    public var logFailure: String?
 
     public var succeeded: Bool { ending == .exited(0) }
 
@@ -58,7 +60,9 @@ public enum ProcessRunner {
         let ending = wait(pid: pid, deadline: start + timeout, cancellation: cancellation)
         if let groupFile { try? FileManager.default.removeItem(atPath: groupFile) }
         output.finish()
-        return ProcessOutcome(ending: ending, duration: ContinuousClock.now - start, droppedBytes: output.dropped)
+        var outcome = ProcessOutcome(ending: ending, duration: ContinuousClock.now - start, droppedBytes: output.dropped)
+        outcome.logFailure = output.writeFailure
+        return outcome
     }
 
     private static func wait(

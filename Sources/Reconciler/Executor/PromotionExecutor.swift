@@ -94,28 +94,6 @@ public struct PromotionExecutor {
         return (try run.succeed(), nil)
     }
 
-    /// Marks promotions left `running` by a dead agent as interrupted and rolls them back.
-    public func recoverInterrupted(specs: [String: Pipeline], repository: GitRepository) throws {
-        for promotion in try context.store.promotions() where promotion.status == .running {
-            guard let pipeline = specs[promotion.key.pipeline], let stage = pipeline.stage(named: promotion.key.stage) else {
-                try context.store.finishPromotion(
-                    promotion.id, status: .interrupted, reason: "agent stopped; stage gone", at: context.clock())
-                continue
-            }
-            let action = PromotionAction(
-                key: promotion.key, candidate: promotion.candidate, previous: promotion.previous, pipeline: pipeline, stage: stage
-            )
-            try context.audit.append(
-                event(
-                    "promotion.interrupted", action,
-                    ["promotionId": .int(promotion.id), "reason": "the agent stopped during the promotion"]))
-            let run = PromotionRun(context: context, action: action, promotion: promotion)
-            ProcessRunner.killLeftover(groupFile: run.groupFile)
-            _ = try? run.checkout(repository)
-            _ = try run.rollback(reason: "interrupted", finalStatus: .interrupted)
-        }
-    }
-
     private func notify(
         _ kind: NotificationEvent.Kind, _ action: PromotionAction, _ summary: String, _ severity: NotificationEvent.Severity,
         resolves: Bool = false

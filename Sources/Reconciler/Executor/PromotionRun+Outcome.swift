@@ -24,55 +24,49 @@ extension PromotionRun {
         return failures.isEmpty ? nil : failures.joined(separator: "; ")
     }
 
+    /// The terminal record first (the log is the write-ahead record), then the store in one transaction:
+    /// a crash between the two is rolled forward at the next start from the record.
     func succeed() throws -> PromotionStatus {
-        let now = context.clock()
-        var stages = try context.store.stages()
-        var record = stages[action.key] ?? StageRecord(key: action.key)
-        record.previous = record.current
-        record.current = action.candidate
-        record.updatedAt = now
-        record.blockedReason = nil
-        stages[action.key] = record
-        try context.store.saveStage(record)
-        try context.store.finishPromotion(promotion.id, status: .succeeded, reason: nil, at: now)
-        try context.audit.append(event("promotion.succeeded", ["previous": action.previous.map(JSONValue.string) ?? .null]))
-        return .succeeded
+        try finish(.succeeded, reason: nil)
     }
 
     func fail(_ reason: String, rollback: Bool) throws -> PromotionStatus {
         if context.cancellation.isCancelled {
             // The agent is stopping: no new step (rollback included) starts; the next start retries once.
-            try context.audit.append(event("promotion.interrupted", ["reason": .string(reason)]))
-            try context.store.finishPromotion(
-                promotion.id, status: .interrupted, reason: "agent stopped: \(reason)", at: context.clock())
-            return .interrupted
+            return try finish(.interrupted, reason: "agent stopped: \(reason)")
         }
-        try context.audit.append(event("promotion.failed", ["reason": .string(reason)]))
-        guard rollback else {
-            try context.store.finishPromotion(promotion.id, status: .failed, reason: reason, at: context.clock())
-            return .failed
+        guard rollback, !(action.stage.rollback ?? []).isEmpty else {
+            return try finish(.failed, reason: rollback ? "\(reason); no rollback steps" : reason)
         }
-        return try self.rollback(reason: reason, finalStatus: nil)
+        return try self.rollback(reason: reason, after: .failed)
     }
 
-    /// Runs the rollback steps with `PA_PREVIOUS`; the stage stays on its previous candidate.
-    func rollback(reason: String, finalStatus: PromotionStatus?) throws -> PromotionStatus {
+    /// Runs the rollback steps with `PA_PREVIOUS`; the stage stays on its previous candidate. `after`
+    /// is what the promotion became before the rollback (failed, or interrupted by a dead agent); it is
+    /// in `rollback.started`, so a rollback cut short by a crash is finished with the same outcome.
+    func rollback(reason: String, after: PromotionStatus) throws -> PromotionStatus {
         let steps = action.stage.rollback ?? []
-        guard !steps.isEmpty else {
-            let status = finalStatus ?? .failed
-            try context.store.finishPromotion(
-                promotion.id, status: status, reason: "\(reason); no rollback steps", at: context.clock())
-            return status
-        }
-        try context.audit.append(event("rollback.started", ["reason": .string(reason), "steps": .int(Int64(steps.count))]))
+        guard !steps.isEmpty else { return try finish(after, reason: "\(reason); no rollback steps") }
+        try context.audit.append(
+            event(
+                "rollback.started",
+                ["reason": .string(reason), "steps": .int(Int64(steps.count)), "outcome": .string(after.rawValue)]))
         let failure = try runSteps(steps, phase: "rollback")
         try context.audit.append(
             event(
                 "rollback.finished",
                 ["result": .string(failure == nil ? "succeeded" : "failed"), "reason": failure.map(JSONValue.string) ?? .null]))
-        let status = finalStatus ?? (failure == nil ? .rolledBack : .failed)
-        let full = failure.map { "\(reason); rollback failed: \($0)" } ?? reason
-        try context.store.finishPromotion(promotion.id, status: status, reason: full, at: context.clock())
+        let status: PromotionStatus = after == .interrupted ? .interrupted : (failure == nil ? .rolledBack : .failed)
+        return try finish(status, reason: failure.map { "\(reason); rollback failed: \($0)" } ?? reason)
+    }
+
+    /// Writes the promotion's one terminal record, then its outcome to the store.
+    func finish(_ status: PromotionStatus, reason: String?) throws -> PromotionStatus {
+        var detail: [String: JSONValue] = ["status": .string(status.rawValue)]
+        detail["reason"] = reason.map(JSONValue.string)
+        if status == .succeeded { detail["previous"] = action.previous.map(JSONValue.string) ?? .null }
+        try context.audit.append(event(PromotionOutcome.terminalType(status), detail))
+        try context.store.finishPromotion(PromotionOutcome(promotion, status: status, reason: reason, at: context.clock()))
         return status
     }
 }

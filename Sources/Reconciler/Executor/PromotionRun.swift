@@ -74,7 +74,7 @@ struct PromotionRun {
         let (digest, lastLine) = redactAndDigest(logPath)
         let failure = describeFailure(outcome, step: step, limitedByStage: limitedByStage).map { reason in
             lastLine.map { "\(reason): \($0)" } ?? reason
-        }
+        } ?? outcome.logFailure.map { "the log of step \(step.name) is incomplete (\($0)); its output cannot be audited" }
         let durationMs = Int64(
             outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
         try context.audit.append(
@@ -125,7 +125,7 @@ struct PromotionRun {
         let clean = context.environment.redactor.redact(text)
         let bytes = clean == text ? data : Data(clean.utf8)
         if clean != text { try? bytes.write(to: URL(fileURLWithPath: path)) }
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: bytes).hexString
         let last = clean.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }
             .map { $0.trimmingCharacters(in: .whitespaces) }
         return (digest, last.map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 })

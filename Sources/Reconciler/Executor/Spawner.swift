@@ -83,24 +83,28 @@ enum Spawner {
     }
 }
 
-/// Collects a child's output through a pipe into a file, keeping at most `limit` bytes.
+/// Collects a child's output through a pipe into a file, keeping at most `limit` bytes. A write
+/// that fails (a full disk) stops the copying and is reported, never a crash; the pipe is still
+/// drained so the child does not block.
 final class OutputCapture: @unchecked Sendable {
     let writeEnd: Int32
     private let readEnd: Int32
-    private let file: FileHandle
+    private let file: Int32
     private let limit: Int
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var kept = 0
     private var droppedBytes = 0
+    private var failure: String?
 
     init(path: String, limit: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw SpawnError(text: "cannot create \(path)")
-        }
-        file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard file >= 0 else { throw SpawnError(text: "cannot create \(path): \(String(cString: strerror(errno)))") }
         var descriptors: [Int32] = [0, 0]
-        guard pipe(&descriptors) == 0 else { throw SpawnError(text: "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&descriptors) == 0 else {
+            close(file)
+            throw SpawnError(text: "pipe: \(String(cString: strerror(errno)))")
+        }
         readEnd = descriptors[0]
         writeEnd = descriptors[1]
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
@@ -111,13 +115,16 @@ final class OutputCapture: @unchecked Sendable {
 
     var dropped: Int { lock.withLock { droppedBytes } }
 
+    /// Why the log is incomplete (a write or sync failed), or nil.
+    var writeFailure: String? { lock.withLock { failure } }
+
     func closeWriteEnd() { close(writeEnd) }
 
     /// Waits until the child (and anything it left running) closed the pipe.
     func finish() {
         done.wait()
-        try? file.synchronize()
-        try? file.close()
+        if fsync(file) != 0 { fail("sync", errno) }
+        close(file)
     }
 
     private func pump() {
@@ -126,15 +133,38 @@ final class OutputCapture: @unchecked Sendable {
             let count = read(readEnd, &buffer, buffer.count)
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
-            let room = lock.withLock { max(0, limit - kept) }
+            let room = lock.withLock { failure == nil ? max(0, limit - kept) : 0 }
             let keep = min(room, count)
-            if keep > 0 { file.write(Data(buffer[0..<keep])) }
+            let written = keep > 0 ? writeAll(buffer, count: keep) : 0
             lock.withLock {
-                kept += keep
-                droppedBytes += count - keep
+                kept += written
+                droppedBytes += count - written
             }
         }
         close(readEnd)
         done.signal()
+    }
+
+    /// Writes the first `count` bytes; returns how many reached the file.
+    private func writeAll(_ buffer: [UInt8], count: Int) -> Int {
+        buffer.withUnsafeBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            var offset = 0
+            while offset < count {
+                let result = write(file, base + offset, count - offset)
+                if result < 0, errno == EINTR { continue }
+                guard result > 0 else {
+                    fail("write", errno)
+                    break
+                }
+                offset += result
+            }
+            return offset
+        }
+    }
+
+    private func fail(_ operation: String, _ code: Int32) {
+        let text = "\(operation) failed: \(String(cString: strerror(code)))"
+        lock.withLock { if failure == nil { failure = text } }
     }
 }

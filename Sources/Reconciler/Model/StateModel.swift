@@ -103,6 +103,34 @@ public struct PromotionRecord: Sendable, Hashable {
     }
 }
 
+/// How a promotion ended, applied to the store in one transaction: the promotion's row and, for
+/// a success, the stage's current candidate (a crash never leaves one without the other).
+public struct PromotionOutcome: Sendable, Hashable {
+    public var promotion: PromotionRecord
+    public var status: PromotionStatus
+    public var reason: String?
+    public var at: Date
+
+    public init(_ promotion: PromotionRecord, status: PromotionStatus, reason: String?, at: Date) {
+        self.promotion = promotion
+        self.status = status
+        self.reason = reason
+        self.at = at
+    }
+
+    /// The audit record that closes a promotion with this status.
+    public static func terminalType(_ status: PromotionStatus) -> String {
+        switch status {
+        case .succeeded: return "promotion.succeeded"
+        case .interrupted: return "promotion.interrupted"
+        case .running, .failed, .rolledBack: return "promotion.failed"
+        }
+    }
+
+    /// Every type that closes a promotion; a promotion has exactly one.
+    public static let terminalTypes: Set<String> = ["promotion.succeeded", "promotion.failed", "promotion.interrupted"]
+}
+
 /// One run of a step, rollback step or check.
 public struct StepRunRecord: Sendable, Hashable {
     public var promotionID: Int64

@@ -88,7 +88,7 @@ struct ChannelPayloads {
 
     static func hmac(secret: String, message: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return Data(code).map { String(format: "%02x", $0) }.joined()
+        return Data(code).hexString
     }
 }
 

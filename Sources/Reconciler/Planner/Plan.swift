@@ -133,6 +133,17 @@ public struct StagePlan: Sendable, Hashable, Codable {
 public struct PipelinePlan: Sendable, Hashable, Codable {
     public var name: String
     public var stages: [StagePlan]
+    /// Set only for a pipeline that never had a valid spec (`Invalid`): its stages are unknown.
+    public var phase: Phase?
+    /// Why, for such a pipeline: the first error.
+    public var reason: String?
+
+    public init(name: String, stages: [StagePlan], phase: Phase? = nil, reason: String? = nil) {
+        self.name = name
+        self.stages = stages
+        self.phase = phase
+        self.reason = reason
+    }
 }
 
 /// A promotion the executor should start.

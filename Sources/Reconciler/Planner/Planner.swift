@@ -9,7 +9,11 @@ public enum Planner {
         for pipelineInput in input.pipelines.sorted(by: { $0.name < $1.name }) {
             var stages: [StagePlan] = []
             guard let pipeline = pipelineInput.pipeline else {
-                plan.pipelines.append(PipelinePlan(name: pipelineInput.name, stages: []))
+                let error = pipelineInput.diagnostics.first
+                plan.pipelines.append(
+                    PipelinePlan(
+                        name: pipelineInput.name, stages: [], phase: error.map { _ in .invalid },
+                        reason: error.map { "spec invalid, never valid yet: \($0.description)" }))
                 continue
             }
             for spec in topologicalOrder(pipeline.spec.stages) {

@@ -62,11 +62,19 @@ extension SQLiteStateStore {
         }
     }
 
-    public func finishPromotion(_ id: Int64, status: PromotionStatus, reason: String?, at date: Date) throws {
+    public func finishPromotion(_ outcome: PromotionOutcome) throws {
+        let promotion = outcome.promotion
         try database.write { db in
             try db.execute(
                 sql: "UPDATE promotions SET status = ?, reason = ?, ended_at = ? WHERE id = ?",
-                arguments: [status.rawValue, reason, date, id])
+                arguments: [outcome.status.rawValue, outcome.reason, outcome.at, promotion.id])
+            guard outcome.status == .succeeded else { return }
+            try db.execute(
+                sql: """
+                    INSERT INTO stages (pipeline, stage, current, previous, updated_at) VALUES (?, ?, ?, NULL, ?)
+                    ON CONFLICT(pipeline, stage) DO UPDATE SET previous = stages.current, current = excluded.current,
+                      updated_at = excluded.updated_at, blocked_reason = NULL
+                    """, arguments: [promotion.key.pipeline, promotion.key.stage, promotion.candidate, outcome.at])
         }
     }
 
@@ -139,6 +147,18 @@ extension SQLiteStateStore {
 }
 
 extension SQLiteStateStore {
+    public func marker(_ name: String) throws -> String? {
+        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM markers WHERE name = ?", arguments: [name]) }
+    }
+
+    public func setMarker(_ name: String, _ value: String) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT INTO markers (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                arguments: [name, value])
+        }
+    }
+
     public func markAudited(_ key: String) throws -> Bool {
         try database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO audited_once (key) VALUES (?)", arguments: [key])

@@ -20,6 +20,13 @@ public protocol AuditAnchorStore: Sendable {
     func auditAnchor() throws -> AuditAnchor?
     /// Replaces the anchor.
     func setAuditAnchor(_ anchor: AuditAnchor) throws
+    /// True when this process created the store (no database was there): an audit log next to it
+    /// then belongs to a state that is gone, and must not be adopted.
+    var isNewlyCreated: Bool { get }
+}
+
+extension AuditAnchorStore {
+    public var isNewlyCreated: Bool { false }
 }
 
 /// A pipeline spec that validated, with the file and commit it came from.
@@ -61,8 +68,8 @@ public protocol StateStore: AuditAnchorStore {
     func startPromotion(
         _ key: StageKey, candidate: String, previous: String?, specDigest: String, at: Date
     ) throws -> PromotionRecord
-    /// Closes a promotion with its outcome.
-    func finishPromotion(_ id: Int64, status: PromotionStatus, reason: String?, at: Date) throws
+    /// Closes a promotion with its outcome; a success also moves the stage to the candidate, in the same transaction.
+    func finishPromotion(_ outcome: PromotionOutcome) throws
     /// Records a step, rollback step or check run.
     func recordStepRun(_ run: StepRunRecord) throws
     /// Step runs of one promotion, in order.
@@ -77,6 +84,11 @@ public protocol StateStore: AuditAnchorStore {
     func saveSourceState(_ state: SourceState) throws
     /// Remembers that an event with this key was audited; false when it already was.
     func markAudited(_ key: String) throws -> Bool
+    /// A value the agent remembers across restarts to write a record once per change (e.g. the digest
+    /// of the head's spec errors), or nil.
+    func marker(_ name: String) throws -> String?
+    /// Replaces a marker's value.
+    func setMarker(_ name: String, _ value: String) throws
     /// The last plan written, as JSON, and when.
     func lastPlan() throws -> String?
     /// Replaces the last plan.
@@ -88,13 +100,31 @@ public final class SQLiteStateStore: StateStore {
     public static let fileName = "state.sqlite"
     let database: DatabaseQueue
 
-    /// Opens (creating and migrating as needed) the store in `directory`.
-    public init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: "\(directory)/\(Self.fileName)", configuration: configuration)
-        try Self.migrator.migrate(database)
+    public let isNewlyCreated: Bool
+
+    /// Opens (creating and migrating as needed) the store in `directory`; `readOnly` opens an
+    /// existing store for reading only and never creates one (status, audit next to an agent).
+    public init(directory: String, readOnly: Bool = false) throws {
+        let path = "\(directory)/\(Self.fileName)"
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+        isNewlyCreated = (size ?? 0) == 0
+        if readOnly, isNewlyCreated { throw StateStoreError.missing(path: path) }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            configuration.readonly = readOnly
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            if readOnly {
+                guard try database.read(Self.migrator.hasCompletedMigrations) else { throw StateStoreError.outdated(path: path) }
+            } else {
+                try Self.migrator.migrate(database)
+            }
+        } catch let error as StateStoreError {
+            throw error
+        } catch {
+            throw StateStoreError.unreadable(path: path, reason: "\(error)")
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -124,6 +154,12 @@ public final class SQLiteStateStore: StateStore {
                 table.column("last_error", .text)
             }
         }
+        migrator.registerMigration("v6-markers") { db in
+            try db.create(table: "markers") { table in
+                table.column("name", .text).primaryKey()
+                table.column("value", .text).notNull()
+            }
+        }
         return migrator
     }
 
@@ -142,6 +178,37 @@ public final class SQLiteStateStore: StateStore {
                     INSERT INTO audit_anchor (id, seq, hash, updated_at) VALUES (1, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, updated_at = excluded.updated_at
                     """, arguments: [anchor.seq, anchor.hash, Date()])
+        }
+    }
+}
+
+/// The state database cannot be used; each case says what to do.
+public enum StateStoreError: Error, CustomStringConvertible {
+    case missing(path: String)
+    case unreadable(path: String, reason: String)
+    case outdated(path: String)
+    /// The database is gone (or empty) but the audit log of its state is still there.
+    case lostNextToLog(path: String, log: String, records: Int64)
+
+    public var description: String {
+        switch self {
+        case .missing(let path):
+            return "no state database at \(path): the agent has not run with this state.path yet"
+        case .unreadable(let path, let reason):
+            return """
+                the state database \(path) cannot be read (\(reason)); the agent will not guess what is deployed. \
+                Restore state.sqlite and audit.jsonl together from a backup, or rebuild the state from the audit log \
+                (docs/operations.md, "Damaged state")
+                """
+        case .outdated(let path):
+            return "the state database \(path) was written by an older agent; start the agent once to upgrade it"
+        case .lostNextToLog(let path, let log, let records):
+            return """
+                the state database \(path) is missing or empty, but the audit log \(log) holds \(records) records of \
+                the state it belonged to; refusing to start, which would forget what is deployed and redeploy. \
+                Restore state.sqlite and audit.jsonl together from a backup, or rebuild the state from the audit log \
+                (docs/operations.md, "Damaged state")
+                """
         }
     }
 }

@@ -1,0 +1,120 @@
+import Foundation
+import GitSource
+import SpecModel
+
+/// Finishes the promotions a dead agent left `running`, from what its audit log proves happened:
+/// the log is written before the store, so it is the truth about how far a promotion got.
+struct PromotionRecovery {
+    let executor: PromotionExecutor
+    var context: ExecutionContext { executor.context }
+
+    /// What the log says about one promotion.
+    enum Progress: Equatable {
+        /// Never announced: no step ran.
+        case unannounced
+        /// Steps or checks may have run; no rollback began.
+        case started
+        /// A rollback began and did not finish; the promotion then becomes `outcome`.
+        case rollingBack(reason: String, outcome: PromotionStatus)
+        /// The rollback finished, its terminal record was not written yet.
+        case rolledBack(PromotionStatus, reason: String)
+        /// Its terminal record is in the log; only the store lags behind.
+        case ended(PromotionStatus, reason: String?)
+    }
+
+    /// Closes every running promotion: exactly one terminal record each, and a failed candidate stays failed.
+    func recover(specs: [String: Pipeline], repository: GitRepository) throws {
+        let running = try context.store.promotions().filter { $0.status == .running }
+        guard !running.isEmpty else { return }
+        let records = try AuditReader.records(at: context.audit.path)
+        for promotion in running {
+            let progress = Self.progress(of: promotion.id, in: records)
+            try recover(promotion, progress: progress, specs: specs, repository: repository)
+        }
+    }
+
+    private func recover(
+        _ promotion: PromotionRecord, progress: Progress, specs: [String: Pipeline], repository: GitRepository
+    ) throws {
+        if case .ended(let status, let reason) = progress {
+            try context.store.finishPromotion(PromotionOutcome(promotion, status: status, reason: reason, at: context.clock()))
+            return
+        }
+        let stage = specs[promotion.key.pipeline]?.stage(named: promotion.key.stage)
+        let pipeline = specs[promotion.key.pipeline]
+        guard let pipeline, let stage else {
+            try closeWithoutRollback(promotion, reason: "the agent stopped during the promotion; the stage is gone")
+            return
+        }
+        let action = PromotionAction(
+            key: promotion.key, candidate: promotion.candidate, previous: promotion.previous, pipeline: pipeline, stage: stage)
+        let run = PromotionRun(context: context, action: action, promotion: promotion)
+        ProcessRunner.killLeftover(groupFile: run.groupFile)
+        switch progress {
+        case .unannounced:
+            _ = try run.finish(.interrupted, reason: "the agent stopped before the promotion was announced; nothing ran")
+        case .rolledBack(let status, let reason):
+            _ = try run.finish(status, reason: reason)
+        case .rollingBack(let reason, let outcome):
+            _ = try? run.checkout(repository)
+            _ = try run.rollback(reason: "\(reason) (rollback resumed after a restart)", after: outcome)
+        case .started, .ended:
+            _ = try? run.checkout(repository)
+            _ = try run.rollback(reason: "the agent stopped during the promotion", after: .interrupted)
+        }
+    }
+
+    private func closeWithoutRollback(_ promotion: PromotionRecord, reason: String) throws {
+        try context.audit.append(
+            AuditEvent(
+                PromotionOutcome.terminalType(.interrupted), pipeline: promotion.key.pipeline, stage: promotion.key.stage,
+                candidate: promotion.candidate,
+                detail: [
+                    "promotionId": .int(promotion.id), "status": .string(PromotionStatus.interrupted.rawValue),
+                    "reason": .string(reason),
+                ]))
+        try context.store.finishPromotion(
+            PromotionOutcome(promotion, status: .interrupted, reason: reason, at: context.clock()))
+    }
+
+    /// How far promotion `id` got, by its records in the log.
+    static func progress(of id: Int64, in records: [AuditRecord]) -> Progress {
+        var progress = Progress.unannounced
+        for record in records where record.detail["promotionId"] == .int(id) {
+            if PromotionOutcome.terminalTypes.contains(record.type) {
+                return .ended(terminalStatus(record), reason: record.detail["reason"]?.stringValue)
+            }
+            switch record.type {
+            case "promotion.started":
+                progress = .started
+            case "rollback.started":
+                let outcome = record.detail["outcome"]?.stringValue.flatMap(PromotionStatus.init) ?? .failed
+                progress = .rollingBack(reason: record.detail["reason"]?.stringValue ?? "rollback", outcome: outcome)
+            case "rollback.finished":
+                guard case .rollingBack(let reason, let outcome) = progress else { break }
+                let failure = record.detail["reason"]?.stringValue
+                let status: PromotionStatus = outcome == .interrupted ? .interrupted : (failure == nil ? .rolledBack : .failed)
+                progress = .rolledBack(status, reason: failure.map { "\(reason); rollback failed: \($0)" } ?? reason)
+            default:
+                if progress == .unannounced { progress = .started }
+            }
+        }
+        return progress
+    }
+
+    private static func terminalStatus(_ record: AuditRecord) -> PromotionStatus {
+        if let status = record.detail["status"]?.stringValue.flatMap(PromotionStatus.init) { return status }
+        switch record.type {
+        case "promotion.succeeded": return .succeeded
+        case "promotion.interrupted": return .interrupted
+        default: return .failed
+        }
+    }
+}
+
+extension PromotionExecutor {
+    /// Finishes the promotions a dead agent left running (see `PromotionRecovery`).
+    public func recoverInterrupted(specs: [String: Pipeline], repository: GitRepository) throws {
+        try PromotionRecovery(executor: self).recover(specs: specs, repository: repository)
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// Where the agent reads specs in the watched repository. One rule, used by the agent's reader and
+/// by `validate`, so that a spec `validate` accepts is never one the agent silently ignores.
+public enum SpecLocation {
+    /// Top-level directories holding specs: Pipeline documents and Approval documents.
+    public static let directories = ["pipelines", "approvals"]
+
+    /// Whether the agent reads `path` (relative to the repository root) as a spec file.
+    public static func isRead(_ path: String) -> Bool {
+        guard path.hasSuffix(".yaml") || path.hasSuffix(".yml") else { return false }
+        let first = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        return path.contains("/") && directories.contains(first)
+    }
+
+    /// `path` relative to the repository root, when `root` is the directory `validate` was given: a
+    /// directory named like a spec directory is taken to be that directory of the repository.
+    public static func repositoryPath(_ relative: String, root: URL) -> String {
+        let name = root.standardizedFileURL.lastPathComponent
+        return directories.contains(name) ? "\(name)/\(relative)" : relative
+    }
+
+    /// The error for a file that holds specs where the agent does not read them.
+    static func misplaced(_ file: String) -> Diagnostic {
+        Diagnostic(
+            .error, file: file, at: .start,
+            "the agent reads specs only from pipelines/ and approvals/ at the repository root, so it would ignore "
+                + "this file; move it to pipelines/ (or approvals/ for an Approval)")
+    }
+}
