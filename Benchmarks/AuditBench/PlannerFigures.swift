@@ -21,7 +21,9 @@ func plannerFigures(count: Int) throws {
                 - {name: staging, from: dev, steps: [{name: s, run: "true"}]}
                 - {name: prod, from: staging, windows: [{days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00"}], steps: [{name: s, run: "true"}]}
             """
-        guard let pipeline = SpecCatalog(files: [("\(name).yaml", Data(yaml.utf8))]).pipelines.first?.pipeline else { continue }
+        guard let pipeline = SpecCatalog(files: [("pipelines/\(name).yaml", Data(yaml.utf8))]).pipelines.first?.pipeline else {
+            continue
+        }
         let candidate = String(format: "%040x", index)
         inputs.append(
             PipelineInput(

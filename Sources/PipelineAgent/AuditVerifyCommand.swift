@@ -38,7 +38,10 @@ struct AuditVerifyCommand: ParsableCommand {
         }
         print("\(result.count) records, chain intact, head \(result.head?.hash ?? AuditRecord.genesis)")
         if let problem = result.problem {
-            print("note: \(result.count - problem.seq + 1) records after the anchor (seq \(problem.seq - 1)): written since it was read, or left by a stop that the agent repairs at its next start")
+            let after = result.count - problem.seq + 1
+            print(
+                "note: \(after) records after the anchor (seq \(problem.seq - 1)): written since it was read, "
+                    + "or left by a stop that the agent repairs at its next start")
         }
     }
 

@@ -27,7 +27,8 @@ struct PlanCommand: ParsableCommand {
         if let lock = try? StateDirectoryLock(directory: config.stateDirectory) {
             try withExtendedLifetime(lock) { _ = try session.sync() }
         } else if let holder = StateDirectoryLock.holder(of: config.stateDirectory) {
-            FileHandle.standardError.write(Data("note: an agent runs on this state (\(holder)); planning from its last fetch\n".utf8))
+            let note = "note: an agent runs on this state (\(holder)); planning from its last fetch\n"
+            FileHandle.standardError.write(Data(note.utf8))
         }
         let plan = try session.plan()
         switch output {

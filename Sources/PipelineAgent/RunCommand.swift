@@ -68,7 +68,8 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(diagnostic.description)\n".utf8))
         }
         if !summary.invalidSpecs.isEmpty {
-            FileHandle.standardError.write(Data("the specs at the branch head are invalid; nothing new is promoted for them\n".utf8))
+            let message = "the specs at the branch head are invalid; nothing new is promoted for them\n"
+            FileHandle.standardError.write(Data(message.utf8))
         }
         if summary.anyFailed || !summary.invalidSpecs.isEmpty { throw ExitCode.failure }
     }

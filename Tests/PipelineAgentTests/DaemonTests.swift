@@ -149,4 +149,36 @@ struct DaemonTests {
         #expect(types.contains("promotion.succeeded"))
         #expect(try fixture.agent("audit", "verify").status == 0)
     }
+
+    @Test("ready during a long promotion; a burst of webhooks gives one pass in flight and at most one queued")
+    func readinessAndCoalescing() throws {
+        let port = try freeLoopbackPort()
+        let stage = [
+            "    - name: dev", "      steps:",
+            #"        - {name: slow, run: 'touch "$PA_ROOT/started"; sleep 4; touch "$PA_ROOT/done"'}"#,
+        ].joined(separator: "\n")
+        let fixture = try Self.fixture(port: port, stage: stage)
+        try fixture.git.scratch.write(
+            "agent.yaml",
+            "source: {url: ./team.git, branch: main, pollInterval: 1h}\nstate: {path: ./state}\nhttp: {listen: \"127.0.0.1:\(port)\", webhookSecretEnv: PA_TEST_HOOK}\n"
+        )
+        let agent = try RunningAgent(fixture, port: port, environment: ["PA_ROOT": fixture.root, "PA_TEST_HOOK": "s3cret"])
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(fixture.root)/started") { usleep(25_000) }
+        let ready = try agent.curl("http://127.0.0.1:\(port)/readyz")
+        #expect(ready.code == "200", "ready while a promotion runs: \(ready.body)")
+        let url = "http://127.0.0.1:\(port)/hooks/git"
+        let burst = Array(repeating: url, count: 300)
+        let sent = try runProcess(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\\n", "-X", "POST", "-H", "X-Gitlab-Token: s3cret", "-d", "{}"]
+                + burst)
+        #expect(sent.stdout.split(separator: "\n").filter { $0 == "202" }.count == 300)
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(fixture.root)/done") { usleep(25_000) }
+        usleep(1_500_000)
+        let metrics = try agent.curl("http://127.0.0.1:\(port)/metrics").body
+        let passes =
+            metrics.split(separator: "\n").first { $0.hasPrefix("pipeline_agent_reconcile_passes_total ") }
+            .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? -1
+        #expect(passes >= 1 && passes <= 3, "300 webhooks during one pass: \(passes) passes (the first, one queued)")
+        #expect(agent.terminate() == 0)
+    }
 }

@@ -121,12 +121,14 @@ struct RunOnceTests {
             "break spec",
             files: ["pipelines/shop.yaml": spec.replacingOccurrences(of: "steps:", with: "stepz:"), "app/version.txt": "v2\n"])
         let result = try fixture.agent("run", "--once", environment: env)
-        #expect(result.status == 0)
+        #expect(result.status == 1, "a CI job running run --once must not go green on an invalid spec")
+        #expect(result.stderr.contains("pipelines/shop.yaml:") && result.stderr.contains("unknown key 'stepz'"))
         let dev = try fixture.status()["dev"]
         #expect(dev?["phase"] as? String == "Invalid")
         #expect((dev?["reason"] as? String)?.contains("unknown key 'stepz'") == true)
         #expect(try String(contentsOfFile: "\(fixture.root)/dev/version.txt", encoding: .utf8) == "v1\n")
-        #expect(try fixture.auditTypes().contains("spec.invalid"))
+        #expect(try fixture.agent("run", "--once", environment: env).status == 1)
+        #expect(try fixture.auditTypes().filter { $0 == "spec.invalid" }.count == 1, "once per change, across processes")
     }
 }
 

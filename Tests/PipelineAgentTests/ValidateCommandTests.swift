@@ -9,7 +9,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 struct ValidateCommandTests {
     @Test("the reference pipeline and the examples are valid: exit 0")
     func validDirectories() throws {
-        for directory in ["pipelines", "examples"] {
+        for directory in ["pipelines", "examples/minimal"] {
             let result = try runAgent("validate", directory, in: repositoryRoot)
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             #expect(result.stderr.hasPrefix("valid: "))

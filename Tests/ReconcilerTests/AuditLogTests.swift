@@ -64,7 +64,7 @@ struct AuditLogTests {
     func writeFailure() throws {
         let scratch = try Scratch()
         let result = try runProcess([
-            auditBench(), "append", "--dir", scratch.path, "--count", "1000", "--file-size-limit", "65536",
+            auditBench(), "append", "--dir", scratch.path, "--count", "1000", "--file-size-limit", "131072",
         ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("File too large"))

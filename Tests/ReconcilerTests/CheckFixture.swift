@@ -12,6 +12,6 @@ func decodeCheck(_ fields: String) throws -> Check {
           source: {branch: main}
           stages: [{name: dev, steps: [{name: s, run: "true"}], verify: [{\(fields)}]}]
         """
-    let catalog = SpecCatalog(files: [("p.yaml", Data(yaml.utf8))])
+    let catalog = SpecCatalog(files: [("pipelines/p.yaml", Data(yaml.utf8))])
     return try #require(catalog.pipelines.first?.pipeline.spec.stages[0].verify?.first, "\(catalog.diagnostics)")
 }

@@ -37,7 +37,9 @@ struct PlanFixture {
 
     static func input(_ name: String) throws -> PlanInput {
         let folder = root.appendingPathComponent(name)
-        let catalog = SpecCatalog(files: [("pipeline.yaml", try Data(contentsOf: folder.appendingPathComponent("pipeline.yaml")))]
+        let catalog = SpecCatalog(files: [
+            ("pipelines/pipeline.yaml", try Data(contentsOf: folder.appendingPathComponent("pipeline.yaml")))
+        ]
         )
         let pipeline = try #require(catalog.pipelines.first?.pipeline, "\(catalog.diagnostics)")
         let state = try JSONDecoder().decode(State.self, from: Data(contentsOf: folder.appendingPathComponent("state.json")))

@@ -80,7 +80,7 @@ struct GoldenDiagnosticsTests {
 struct ValidSpecTests {
     @Test("the reference pipelines and examples validate cleanly")
     func repositorySpecs() throws {
-        for directory in ["pipelines", "examples"] {
+        for directory in ["pipelines", "examples/minimal"] {
             let catalog = try SpecDirectory.catalog(under: repositoryRoot.appendingPathComponent(directory), display: directory)
             #expect(catalog.isValid, "\(catalog.diagnostics)")
             #expect(catalog.specFileCount > 0)
@@ -90,7 +90,7 @@ struct ValidSpecTests {
     @Test("multi-document files, anchors and every optional field decode")
     func multiDocument() throws {
         let bytes = try Data(contentsOf: fixtures.appendingPathComponent("valid/multi-document.yaml"))
-        let catalog = SpecCatalog(files: [("multi-document.yaml", bytes)])
+        let catalog = SpecCatalog(files: [("pipelines/multi-document.yaml", bytes)])
         #expect(catalog.diagnostics.isEmpty, "\(catalog.diagnostics)")
         #expect(catalog.pipelines.map(\.pipeline.name) == ["first", "second"])
         let prod = try #require(catalog.pipelines[0].pipeline.stage(named: "prod"))

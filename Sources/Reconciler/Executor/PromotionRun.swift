@@ -72,9 +72,10 @@ struct PromotionRun {
             logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
             groupFile: groupFile)
         let (digest, lastLine) = redactAndDigest(logPath)
-        let failure = describeFailure(outcome, step: step, limitedByStage: limitedByStage).map { reason in
-            lastLine.map { "\(reason): \($0)" } ?? reason
-        } ?? outcome.logFailure.map { "the log of step \(step.name) is incomplete (\($0)); its output cannot be audited" }
+        let failure =
+            describeFailure(outcome, step: step, limitedByStage: limitedByStage).map { reason in
+                lastLine.map { "\(reason): \($0)" } ?? reason
+            } ?? outcome.logFailure.map { "the log of step \(step.name) is incomplete (\($0)); its output cannot be audited" }
         let durationMs = Int64(
             outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
         try context.audit.append(

@@ -109,6 +109,7 @@ public final class SQLiteStateStore: StateStore {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
         isNewlyCreated = (size ?? 0) == 0
         if readOnly, isNewlyCreated { throw StateStoreError.missing(path: path) }
+        if isNewlyCreated { try Self.refuseNextToLog(directory: directory, database: path) }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             var configuration = Configuration()
@@ -125,6 +126,14 @@ public final class SQLiteStateStore: StateStore {
         } catch {
             throw StateStoreError.unreadable(path: path, reason: "\(error)")
         }
+    }
+
+    /// A new database next to a non-empty audit log would forget what that log says is deployed:
+    /// refuse before creating anything, so the refusal holds at every later start too.
+    static func refuseNextToLog(directory: String, database: String) throws {
+        let log = "\(directory)/\(AuditLog.fileName)"
+        guard let data = FileManager.default.contents(atPath: log), !data.isEmpty else { return }
+        throw StateStoreError.lostNextToLog(path: database, log: log, records: Int64(data.count { $0 == 0x0A }))
     }
 
     static var migrator: DatabaseMigrator {
