@@ -16,7 +16,7 @@ struct PipelineAgentCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ApproveCommand.self,
-            AuditCommand.self, SchemaCommand.self,
+            AuditCommand.self, StateCommand.self, SchemaCommand.self,
         ]
     )
 

@@ -23,6 +23,8 @@ struct DriftTests {
             #expect(try fixture.status()["dev"]?["phase"] as? String == "InSync")
 
             try Data("someone-else\n".utf8).write(to: URL(fileURLWithPath: "\(fixture.root)/deployed-id"))
+            let plan = try fixture.agent("plan", "--output", "json", environment: env).stdout
+            #expect(plan.contains(#""phase" : "Drifted""#), "plan sees drift as run does: \(plan)")
             #expect(try fixture.agent("run", "--once", environment: env).status == 0)
             let dev = try fixture.status()["dev"]
             let deployed = try String(contentsOfFile: "\(fixture.root)/deployed-id", encoding: .utf8)

@@ -174,4 +174,31 @@ struct StateDirectoryTests {
         #expect(broken.status == 1, "a broken file that says kind: Pipeline is reported, not skipped")
         #expect(broken.stdout.contains("ops/broken.yaml"))
     }
+
+    @Test("state rebuild: a lost database is rebuilt from the audit log; nothing is redeployed")
+    func rebuildFromLog() throws {
+        let fixture = try AgentFixture(stages: RunOnceTests.threeStages(prodExtra: []))
+        let env = ["PA_ROOT": fixture.root]
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let v2 = try fixture.push("v2", files: ["app/version.txt": "v2\n"])
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let before = try fixture.status()
+        let database = "\(fixture.root)/state/state.sqlite"
+        try FileManager.default.moveItem(atPath: database, toPath: database + ".damaged")
+        #expect(try fixture.agent("run", "--once", environment: env).status != 0, "refused without a database")
+
+        let rebuilt = try fixture.agent("state", "rebuild")
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        #expect(rebuilt.stdout.contains("6 promotions (0 unfinished), 3 stages deployed"), "\(rebuilt.stdout)")
+        #expect(try fixture.agent("state", "rebuild").status == 1, "never overwrites a database")
+        #expect(try fixture.agent("audit", "verify").status == 0)
+        let startedBefore = try fixture.auditTypes().filter { $0 == "promotion.started" }.count
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(try fixture.auditTypes().filter { $0 == "promotion.started" }.count == startedBefore, "nothing redeployed")
+        let after = try fixture.status()
+        for stage in ["dev", "staging", "prod"] {
+            #expect(after[stage]?["current"] as? String == v2)
+            #expect(after[stage]?["current"] as? String == before[stage]?["current"] as? String)
+        }
+    }
 }

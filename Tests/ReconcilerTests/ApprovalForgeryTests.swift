@@ -78,8 +78,8 @@ final class ApprovalWorld: @unchecked Sendable {
         let config = try AgentConfigLoader.load(path: configPath).get()
         let session = try AgentSession(config: config, logger: Logger(label: "test"))
         try session.sync()
-        let (inputs, _, _) = try session.pipelineInputs()
-        let judged = try session.approvals().judgements(inputs, stages: [:])
+        let snapshot = try session.gather()
+        let judged = snapshot.approvals.judgements(snapshot.input.pipelines, stages: [:])
         return Dictionary(judged.map { ($0.file.replacingOccurrences(of: "approvals/", with: ""), $0) }, uniquingKeysWith: { $1 })
     }
 }

@@ -64,14 +64,21 @@ final class ReconcilerService: Service, @unchecked Sendable {
                 }
                 let wake = summary.nextWake.map { max(1, $0.timeIntervalSinceNow) } ?? runtime.pollInterval
                 runtime.sleep(seconds: min(runtime.pollInterval * Double.random(in: 0.9...1.1), wake))
-            } catch let error as AuditError {
-                throw error
             } catch {
                 runtime.metrics.recordFailure()
-                let delay = backoff.next()
-                logger.warning(
-                    "pass failed; keeping the last good state", metadata: ["error": "\(error)", "retryIn": "\(Int(delay))s"])
-                runtime.sleep(seconds: delay)
+                switch PassFailure.classify(error) {
+                case .fatal:
+                    throw error
+                case .needsHuman(let reason):
+                    backoff.reset()
+                    logger.error("pass failed; waiting for a fix", metadata: ["error": "\(reason)"])
+                    runtime.sleep(seconds: runtime.pollInterval)
+                case .transient(let reason):
+                    let delay = backoff.next()
+                    logger.warning(
+                        "pass failed; keeping the last good state", metadata: ["error": "\(reason)", "retryIn": "\(Int(delay))s"])
+                    runtime.sleep(seconds: delay)
+                }
             }
         }
         loop.notifier.drain(timeout: .seconds(10))

@@ -14,6 +14,7 @@ public final class AgentSession {
     let specReader: SpecReader
     let scanner = CandidateScanner()
     let approvalCollector: ApprovalCollector
+    let observer: DriftObserver
     private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval])?
     var repository: GitRepository?
     /// The last inputs, reused while no branch tip moved: no tree listing, walk or spec parse.
@@ -34,6 +35,7 @@ public final class AgentSession {
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
         specReader = SpecReader(logger: logger)
+        observer = DriftObserver(stateDirectory: config.stateDirectory, environment: StepEnvironment(config: config))
         approvalCollector = ApprovalCollector(
             allowedSigners: config.trust.map { config.resolve($0.allowedSigners) },
             workDirectory: "\(config.stateDirectory)/tmp", scanner: scanner)
@@ -44,16 +46,16 @@ public final class AgentSession {
 
     /// The approval rules over the approval files at the branch head, checked (and cached) by blob,
     /// each with the stage's spec as it was when the file was added.
-    func approvals() throws -> SignedApprovals {
+    func approvals(now: Date) throws -> SignedApprovals {
         let repository = try openRepository()
         let head = try repository.resolveBranch(branch)
         if let cachedApprovals, cachedApprovals.head == head {
-            return SignedApprovals(approvals: cachedApprovals.approvals, now: clock(), floor: floor)
+            return SignedApprovals(approvals: cachedApprovals.approvals, now: now, floor: floor)
         }
         let checked = try approvalCollector.collect(at: head, in: repository)
         let bound = try ApprovedSpecReader(logger: logger).attach(to: checked, in: repository)
         cachedApprovals = (head, bound)
-        return SignedApprovals(approvals: bound, now: clock(), floor: floor)
+        return SignedApprovals(approvals: bound, now: now, floor: floor)
     }
 
     static func remoteURL(_ config: AgentConfig) -> String {
@@ -156,12 +158,33 @@ public final class AgentSession {
         }
     }
 
+    /// Gathers everything a pass decides on, with one clock reading: the same value for `plan` and `run`,
+    /// drift observations included (observe commands are read-only by contract).
+    public func gather() throws -> PassSnapshot {
+        let now = clock()
+        let (inputs, catalog, head) = try pipelineInputs()
+        let stages = try store.stages()
+        let promotions = try store.promotions()
+        let approvals = try approvals(now: now)
+        let observed = observer.observe(inputs, stages: stages, promotions: promotions)
+        return PassSnapshot(
+            input: PlanInput(
+                pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: now, observed: observed,
+                floor: floor),
+            approvals: approvals, catalog: catalog, head: head)
+    }
+
     /// Computes the plan from the store and the mirror as they are now.
     public func plan() throws -> Plan {
-        let (inputs, _, _) = try pipelineInputs()
-        return Planner.plan(
-            PlanInput(
-                pipelines: inputs, stages: try store.stages(), promotions: try store.promotions(), approvals: try approvals(),
-                now: clock(), floor: floor))
+        Planner.plan(try gather().input)
     }
+}
+
+/// One pass's inputs, gathered once (all I/O done): what the pure planner and the recorder work on.
+public struct PassSnapshot: Sendable {
+    public let input: PlanInput
+    /// The approval rules as judged at `input.now`, for the verdicts the pass records.
+    public let approvals: SignedApprovals
+    public let catalog: SpecCatalog
+    public let head: ObjectID
 }

@@ -27,7 +27,6 @@ public final class ReconcileLoop {
     let audit: AuditLog
     let executor: PromotionExecutor
     let health: HealthMonitor
-    let observer: DriftObserver
     /// Delivers the stages' notifications; `run` drains it before exiting.
     public let notifier: NotificationDispatcher
     private var lastSpecDiagnostics: [Diagnostic]?
@@ -42,7 +41,6 @@ public final class ReconcileLoop {
     public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
         self.session = session
         let environment = StepEnvironment(config: session.config)
-        observer = DriftObserver(stateDirectory: session.config.stateDirectory, environment: environment)
         audit = try AuditLog(
             directory: session.config.stateDirectory, anchors: session.store, redactor: environment.redactor,
             logger: session.logger, clock: session.clock)
@@ -131,16 +129,11 @@ public final class ReconcileLoop {
     }
 
     private func planAndRecord() throws -> Plan {
-        let (inputs, catalog, head) = try session.pipelineInputs()
-        invalidSpecs = try recordSpecProblems(catalog, head: head)
-        let stages = try session.store.stages()
-        let promotions = try session.store.promotions()
-        let approvals = try session.approvals()
-        try recordApprovalVerdicts(approvals.judgements(inputs, stages: stages))
-        let plan = Planner.plan(
-            PlanInput(
-                pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: session.clock(),
-                observed: observer.observe(inputs, stages: stages, promotions: promotions), floor: session.floor))
+        let snapshot = try session.gather()
+        let inputs = snapshot.input.pipelines
+        invalidSpecs = try recordSpecProblems(snapshot.catalog, head: snapshot.head)
+        try recordApprovalVerdicts(snapshot.approvals.judgements(inputs, stages: snapshot.input.stages))
+        let plan = Planner.plan(snapshot.input)
         let json = try plan.json(pretty: false)
         let previous = try session.store.lastPlan().flatMap(Plan.decode)
         if previous?.fingerprint != plan.fingerprint {
@@ -220,7 +213,7 @@ public final class ReconcileLoop {
         let (inputs, _, _) = try session.pipelineInputs()
         let candidates = inputs.first { $0.name == action.pipeline.name }?.candidates ?? []
         guard let candidate = candidates.first(where: { $0.id == action.candidate }) else { return nil }
-        let status = try session.approvals().status(
+        let status = try session.approvals(now: session.clock()).status(
             pipeline: action.pipeline, stage: action.stage, candidate: candidate, current: action.previous, candidates: candidates
         )
         if status.isSatisfied { return status.evidence }

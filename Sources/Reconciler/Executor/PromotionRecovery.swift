@@ -102,7 +102,7 @@ struct PromotionRecovery {
         return progress
     }
 
-    private static func terminalStatus(_ record: AuditRecord) -> PromotionStatus {
+    static func terminalStatus(_ record: AuditRecord) -> PromotionStatus {
         if let status = record.detail["status"]?.stringValue.flatMap(PromotionStatus.init) { return status }
         switch record.type {
         case "promotion.succeeded": return .succeeded

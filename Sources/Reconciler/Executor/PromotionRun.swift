@@ -53,16 +53,21 @@ struct PromotionRun {
 
     private func runWithRetries(_ step: Step, phase: String) throws -> String? {
         let attempts = (step.retries ?? 0) + 1
-        var lastFailure: String?
         for attempt in 1...attempts {
-            lastFailure = try runOnce(step, phase: phase, attempt: attempt)
-            guard lastFailure != nil, attempt < attempts, !context.cancellation.isCancelled else { break }
-            Thread.sleep(forTimeInterval: min(30, pow(2, Double(attempt - 1))))
+            switch try runOnce(step, phase: phase, attempt: attempt) {
+            case .succeeded:
+                return nil
+            case .terminal(let reason):
+                return reason
+            case .failed(let reason):
+                guard attempt < attempts, !context.cancellation.isCancelled else { return reason }
+                Thread.sleep(forTimeInterval: min(30, pow(2, Double(attempt - 1))))
+            }
         }
-        return lastFailure
+        return nil
     }
 
-    private func runOnce(_ step: Step, phase: String, attempt: Int) throws -> String? {
+    private func runOnce(_ step: Step, phase: String, attempt: Int) throws -> StepResult {
         let logPath = "\(logDirectory)/\(phase)-\(step.name)-\(attempt).log"
         let (timeout, limitedByStage) = effectiveTimeout(step, phase: phase)
         try context.audit.append(
@@ -72,10 +77,9 @@ struct PromotionRun {
             logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
             groupFile: groupFile)
         let (digest, lastLine) = redactAndDigest(logPath)
-        let failure =
-            describeFailure(outcome, step: step, limitedByStage: limitedByStage).map { reason in
-                lastLine.map { "\(reason): \($0)" } ?? reason
-            } ?? outcome.logFailure.map { "the log of step \(step.name) is incomplete (\($0)); its output cannot be audited" }
+        let result = StepResult(outcome, failure: describeFailure(outcome, step: step, limitedByStage: limitedByStage))
+            .explained(by: lastLine, step: step.name)
+        let failure = result.failure
         let durationMs = Int64(
             outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
         try context.audit.append(
@@ -92,7 +96,7 @@ struct PromotionRun {
             StepRunRecord(
                 promotionID: promotion.id, phase: phase, name: step.name, attempt: attempt, exitStatus: outcome.exitStatus,
                 durationMs: durationMs, outputSHA256: digest, logPath: logPath, result: failure ?? "succeeded"))
-        return failure
+        return result
     }
 
     /// A step's own timeout, bounded by what is left of the promotion's — except for rollback

@@ -104,12 +104,17 @@ public final class SQLiteStateStore: StateStore {
 
     /// Opens (creating and migrating as needed) the store in `directory`; `readOnly` opens an
     /// existing store for reading only and never creates one (status, audit next to an agent).
-    public init(directory: String, readOnly: Bool = false) throws {
+    public convenience init(directory: String, readOnly: Bool = false) throws {
+        try self.init(directory: directory, readOnly: readOnly, besideExistingLog: false)
+    }
+
+    /// `besideExistingLog`: create a database next to an audit log on purpose (`StateRebuild`).
+    init(directory: String, readOnly: Bool = false, besideExistingLog: Bool) throws {
         let path = "\(directory)/\(Self.fileName)"
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
         isNewlyCreated = (size ?? 0) == 0
         if readOnly, isNewlyCreated { throw StateStoreError.missing(path: path) }
-        if isNewlyCreated { try Self.refuseNextToLog(directory: directory, database: path) }
+        if isNewlyCreated, !besideExistingLog { try Self.refuseNextToLog(directory: directory, database: path) }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             var configuration = Configuration()
