@@ -24,6 +24,10 @@ struct PlanFixture {
         let invalid: Bool?
         /// The agent config's floor, when the fixture has one.
         let protect: [ProtectRule]?
+        /// Candidates (short ids) approved by enough approvers in every stage that needs approvals.
+        let approved: [String]?
+        /// What a stage's `observe` command reports as deployed (short ids), by stage.
+        let observed: [String: String]?
     }
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("PlanFixtures")
@@ -64,9 +68,37 @@ struct PlanFixture {
                 specDigest: entry.specChanged == true ? "older-spec" : stage.map(StageDigest.of) ?? "")
         }
         let diagnostics = state.invalid == true ? [Diagnostic(.error, file: "pipelines/shop.yaml", at: .start, "broken")] : []
-        return PlanInput(
+        var input = PlanInput(
             pipelines: [PipelineInput(name: pipeline.name, pipeline: pipeline, candidates: candidates, diagnostics: diagnostics)],
             stages: stages, promotions: promotions, now: now, floor: ProtectFloor(state.protect ?? []))
+        if let approved = state.approved { input.approvals = ApprovesOnly(approved: Set(approved.map(id))) }
+        input.observed = Dictionary(
+            uniqueKeysWithValues: (state.observed ?? [:]).map { (StageKey(pipeline.name, $0.key), id($0.value)) })
+        return input
+    }
+
+    /// What a golden file pins: the plan as users see it, the promotions it starts and when it wakes up.
+    struct Golden: Encodable {
+        struct Action: Encodable {
+            let stage: String
+            let candidate: String
+            let previous: String?
+        }
+        let plan: Plan
+        let actions: [Action]
+        let nextWake: String?
+
+        init(_ plan: Plan) {
+            self.plan = plan
+            actions = plan.actions.map { Action(stage: $0.key.stage, candidate: $0.candidate, previous: $0.previous) }
+            nextWake = plan.nextWake.map(AuditTime.format)
+        }
+
+        func json() throws -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+        }
     }
 }
 
@@ -74,8 +106,7 @@ struct PlanFixture {
 struct PlannerGoldenTests {
     @Test("each fixture folder plans exactly as its expected.json", arguments: try PlanFixture.names())
     func golden(name: String) throws {
-        let plan = Planner.plan(try PlanFixture.input(name))
-        let json = try plan.json() + "\n"
+        let json = try PlanFixture.Golden(Planner.plan(try PlanFixture.input(name))).json()
         let expectedURL = PlanFixture.root.appendingPathComponent(name).appendingPathComponent("expected.json")
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
             try Data(json.utf8).write(to: expectedURL)
