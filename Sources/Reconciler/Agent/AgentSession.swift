@@ -26,8 +26,15 @@ public final class AgentSession {
     /// The branch whose head holds the specs.
     public var branch: String { config.source.branch ?? "main" }
 
-    public init(config: AgentConfig, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+    /// Starts every process of the agent (the executor's, checks, observe, ssh-keygen).
+    public let runner: any CommandRunner
+
+    public init(
+        config: AgentConfig, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+        runner: any CommandRunner = SystemCommandRunner()
+    ) throws {
         self.config = config
+        self.runner = runner
         self.logger = logger
         self.clock = clock
         floor = ProtectFloor(config.protect ?? [])
@@ -35,10 +42,11 @@ public final class AgentSession {
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
         specReader = SpecReader(logger: logger)
-        observer = DriftObserver(stateDirectory: config.stateDirectory, environment: StepEnvironment(config: config))
+        observer = DriftObserver(
+            stateDirectory: config.stateDirectory, environment: StepEnvironment(config: config), runner: runner)
         approvalCollector = ApprovalCollector(
             allowedSigners: config.trust.map { config.resolve($0.allowedSigners) },
-            workDirectory: "\(config.stateDirectory)/tmp", scanner: scanner)
+            workDirectory: "\(config.stateDirectory)/tmp", scanner: scanner, runner: runner)
     }
 
     /// The agent config's `protect` rules.

@@ -23,16 +23,14 @@ final class HealthMonitor {
                 let due = lastRun[key].map { $0.addingTimeInterval(health.interval.timeInterval) } ?? now
                 if due <= now {
                     lastRun[key] = now
-                    let checkout =
-                        promotions.last { $0.key == key && $0.candidate == current && $0.status == .succeeded }
-                        .map { "\(context.stateDirectory)/work/\($0.id)" } ?? context.stateDirectory
+                    let checkout = promotions.checkout(deploying: current, in: key, stateDirectory: context.stateDirectory)
                     let action = PromotionAction(
                         key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage)
                     let results = health.checks.map { check in
                         Verification.run(
                             check, checkout: checkout,
                             environment: context.environment.variables(for: action, promotionID: 0, checkout: checkout),
-                            notBefore: .distantPast, logDirectory: "\(context.stateDirectory)/logs")
+                            notBefore: .distantPast, logDirectory: "\(context.stateDirectory)/logs", runner: context.runner)
                     }
                     try update(&record, results: results, action: action)
                     stages[key] = record

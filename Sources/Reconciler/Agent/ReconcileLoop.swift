@@ -50,6 +50,7 @@ public final class ReconcileLoop {
             store: session.store, audit: audit, stateDirectory: session.config.stateDirectory, environment: environment,
             clock: session.clock, logger: session.logger, cancellation: cancellation)
         context.notifier = notifier
+        context.runner = session.runner
         executor = PromotionExecutor(context: context)
         health = HealthMonitor(context: context)
     }

@@ -93,7 +93,7 @@ public enum ApprovalAuthoring {
 
     private static func run(_ command: String, _ variables: [String: String], in directory: String) throws {
         let environment = ProcessInfo.processInfo.environment.merging(variables) { $1 }
-        let result = ProcessRunner.capture(command, directory: directory, environment: environment)
+        let result = SystemCommandRunner().capture(command, directory: directory, environment: environment)
         guard result.succeeded else {
             throw ApprovalAuthoringError(description: "\(command.split(separator: " ").first ?? "") failed: \(result.output)")
         }

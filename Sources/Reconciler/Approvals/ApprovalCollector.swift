@@ -15,10 +15,10 @@ final class ApprovalCollector {
     private let trustProblem: String?
     private let scanner: CandidateScanner
 
-    init(allowedSigners: String?, workDirectory: String, scanner: CandidateScanner) {
+    init(allowedSigners: String?, workDirectory: String, scanner: CandidateScanner, runner: any CommandRunner) {
         self.scanner = scanner
         if let allowedSigners {
-            verifier = SignatureVerifier(allowedSigners: allowedSigners, workDirectory: workDirectory)
+            verifier = SignatureVerifier(allowedSigners: allowedSigners, workDirectory: workDirectory, runner: runner)
             trustProblem = nil
         } else {
             verifier = nil

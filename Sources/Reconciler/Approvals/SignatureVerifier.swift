@@ -16,9 +16,11 @@ final class SignatureVerifier {
 
     private let allowedSigners: String
     private let workDirectory: String
+    private let runner: any CommandRunner
     private var cache: [String: SignatureCheck] = [:]
 
-    init(allowedSigners: String, workDirectory: String) {
+    init(allowedSigners: String, workDirectory: String, runner: any CommandRunner) {
+        self.runner = runner
         self.allowedSigners = allowedSigners
         self.workDirectory = workDirectory
     }
@@ -78,7 +80,7 @@ final class SignatureVerifier {
     }
 
     private func run(_ command: String, _ environment: [String: String], in directory: String) -> (status: Bool, output: String) {
-        let result = ProcessRunner.capture(command, directory: directory, environment: environment, timeout: .seconds(30))
+        let result = runner.capture(command, directory: directory, environment: environment, timeout: .seconds(30))
         return (result.succeeded, result.output)
     }
 

@@ -30,6 +30,7 @@ struct CheckRunner {
     let logDirectory: String
     let notBefore: Date
     let cancellation: CancellationFlag?
+    var runner: any CommandRunner = SystemCommandRunner()
 
     func run(_ check: Check) -> CheckResult {
         if let command = check.run { return runCommand(check, command) }
@@ -40,10 +41,11 @@ struct CheckRunner {
 
     private func runCommand(_ check: Check, _ command: String) -> CheckResult {
         let logPath = "\(logDirectory)/check-\(check.name).log"
-        let outcome = ProcessRunner.run(
-            command, directory: check.workdir.map { "\(checkout)/\($0)" } ?? checkout, environment: environment,
-            logPath: logPath, timeout: .milliseconds(check.timeout?.milliseconds ?? 600_000), captureLimit: 1 << 20,
-            cancellation: cancellation)
+        let outcome = runner.run(
+            CommandRequest(
+                command, directory: check.workdir.map { "\(checkout)/\($0)" } ?? checkout, environment: environment,
+                logPath: logPath, timeout: .milliseconds(check.timeout?.milliseconds ?? 600_000), captureLimit: 1 << 20,
+                cancellation: cancellation))
         guard outcome.succeeded else {
             return CheckResult(name: check.name, level: .failed, measured: nil, message: "exit status \(outcome.exitStatus)")
         }
@@ -86,7 +88,7 @@ enum HTTPCheck {
             return CheckResult(name: check.name, level: .failed, measured: nil, message: "\(error)")
         }
         let elapsed = ContinuousClock.now - started
-        let latency = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        let latency = elapsed.wholeMilliseconds
         let expected = check.expectStatus ?? 200
         guard response.status == expected else {
             return CheckResult(
@@ -104,11 +106,11 @@ enum HTTPCheck {
 public enum Verification {
     public static func run(
         _ check: Check, checkout: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        notBefore: Date, logDirectory: String? = nil
+        notBefore: Date, logDirectory: String? = nil, runner: any CommandRunner = SystemCommandRunner()
     ) -> CheckResult {
         CheckRunner(
             checkout: checkout, environment: environment, logDirectory: logDirectory ?? checkout, notBefore: notBefore,
-            cancellation: nil
+            cancellation: nil, runner: runner
         ).run(check)
     }
 }

@@ -91,18 +91,6 @@ public enum ProcessRunner {
         }
     }
 
-    /// Runs a short command and returns whether it succeeded and what it printed (stdout and stderr).
-    public static func capture(
-        _ command: String, directory: String, environment: [String: String], timeout: Duration = .seconds(60),
-        limit: Int = 65_536
-    ) -> (succeeded: Bool, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("pa-capture-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let outcome = run(
-            command, directory: directory, environment: environment, logPath: log, timeout: timeout, captureLimit: limit)
-        return (outcome.succeeded, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-    }
-
     /// Kills the process group named in `groupFile` by a crashed agent, if it is still there.
     public static func killLeftover(groupFile: String) {
         guard let text = try? String(contentsOfFile: groupFile, encoding: .utf8), let pid = pid_t(text), pid > 1 else { return }

@@ -16,6 +16,8 @@ public struct ExecutionContext: Sendable {
     public var captureLimit = 5 << 20
     /// Where promotion events are announced (the stage's `notify` channels).
     public var notifier: NotificationDispatcher?
+    /// Starts every process: steps, checks, rollback, health checks.
+    public var runner: any CommandRunner = SystemCommandRunner()
 
     public init(
         store: any StateStore, audit: AuditLog, stateDirectory: String, environment: StepEnvironment,

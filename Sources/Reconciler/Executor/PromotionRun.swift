@@ -72,16 +72,16 @@ struct PromotionRun {
         let (timeout, limitedByStage) = effectiveTimeout(step, phase: phase)
         try context.audit.append(
             event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
-        let outcome = ProcessRunner.run(
-            step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
-            logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
-            groupFile: groupFile)
+        let outcome = context.runner.run(
+            CommandRequest(
+                step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
+                logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
+                groupFile: groupFile))
         let (digest, lastLine) = redactAndDigest(logPath)
         let result = StepResult(outcome, failure: describeFailure(outcome, step: step, limitedByStage: limitedByStage))
             .explained(by: lastLine, step: step.name)
         let failure = result.failure
-        let durationMs = Int64(
-            outcome.duration.components.seconds * 1000 + outcome.duration.components.attoseconds / 1_000_000_000_000_000)
+        let durationMs = outcome.duration.wholeMilliseconds
         try context.audit.append(
             event(
                 "step.finished",

@@ -36,7 +36,7 @@ public enum CurlClient {
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { list = curl_slist_append(list, "\(name): \(value)") }
         defer { curl_slist_free_all(list) }
         let sink = ResponseSink()
-        let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(timeout.wholeMilliseconds)
         return try (body ?? Data()).withUnsafeBytes { bytes -> HTTPResponse in
             pa_curl_set_string(handle, CURLOPT_URL, url)
             pa_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)

@@ -73,7 +73,7 @@ public final class NotificationDispatcher: @unchecked Sendable {
             record(event, name, attempt: attempt, ok: outcome.ok, outcome: outcome.text)
             if outcome.ok || !outcome.retryable || attempt == policy.attempts { return }
             Thread.sleep(
-                forTimeInterval: Double(policy.backoff.components.seconds) + Double(policy.backoff.components.attoseconds) / 1e18
+                forTimeInterval: policy.backoff.timeInterval
                     * Double(attempt))
         }
     }
