@@ -39,4 +39,29 @@ struct DiskFullTests {
         let ended = types.filter { ["promotion.succeeded", "promotion.failed", "promotion.interrupted"].contains($0) }.count
         #expect(started == ended, "every promotion has its terminal record (\(started) started, \(ended) ended)")
     }
+
+    @Test("only the step logs' disk is full: the promotion ends interrupted (the host's fault), and is retried once space is back")
+    func logDiskFull() throws {
+        let stage = [
+            "    - name: dev", "      steps:",
+            #"        - {name: noisy, run: 'if [ ! -e "$PA_ROOT/flooded" ]; then touch "$PA_ROOT/flooded"; head -c 3000000 /dev/zero | tr "\0" x; fi; cp app/version.txt "$PA_ROOT/deployed"'}"#,
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stage)
+        let logs = "\(fixture.root)/state/logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        try sh("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", logs)
+        defer { _ = try? runProcess(["umount", "-l", logs]) }
+
+        let full = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
+        #expect(full.status == 1)
+        #expect(full.stdout.contains("interrupted"), "\(full.stdout)")
+        let log = try fixture.agent("audit", "log", "--output", "json").stdout
+        #expect(log.contains("No space left on device"), "the reason is audited")
+        #expect(try fixture.status()["dev"]?["current"] is NSNull)
+
+        try sh("mount", "-o", "remount,size=64m", logs)
+        #expect(try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root]).status == 0)
+        #expect(try fixture.status()["dev"]?["current"] as? String == (try fixture.git.git("rev-parse", "HEAD")))
+        #expect(try fixture.agent("audit", "verify").status == 0)
+    }
 }

@@ -83,6 +83,7 @@ struct PlanFixture {
             let stage: String
             let candidate: String
             let previous: String?
+            let reliesOnApprovals: Bool
         }
         let plan: Plan
         let actions: [Action]
@@ -90,7 +91,10 @@ struct PlanFixture {
 
         init(_ plan: Plan) {
             self.plan = plan
-            actions = plan.actions.map { Action(stage: $0.key.stage, candidate: $0.candidate, previous: $0.previous) }
+            actions = plan.actions.map {
+                Action(
+                    stage: $0.key.stage, candidate: $0.candidate, previous: $0.previous, reliesOnApprovals: $0.reliesOnApprovals)
+            }
             nextWake = plan.nextWake.map(AuditTime.format)
         }
 

@@ -209,7 +209,7 @@ public final class ReconcileLoop {
     /// Right before a promotion that needs approvals starts: fetch again and re-check them, so that
     /// an approval revoked (its file deleted) since the plan does not count. Returns what it relies on.
     private func approvalsHoldAtStart(_ action: PromotionAction) throws -> [ApprovalEvidence]? {
-        guard action.stage.requiredApprovals > 0, try !pinToKnownCandidate(action) else { return [] }
+        guard action.reliesOnApprovals else { return [] }
         try sync()
         let (inputs, _, _) = try session.pipelineInputs()
         let candidates = inputs.first { $0.name == action.pipeline.name }?.candidates ?? []
@@ -234,15 +234,6 @@ public final class ReconcileLoop {
         let first = try session.store.markAudited(key)
         knownAudited.insert(key)
         return first
-    }
-
-    /// A pin needs no approvals, unless the stage is protected and the pinned candidate never ran there.
-    private func pinToKnownCandidate(_ action: PromotionAction) throws -> Bool {
-        guard action.stage.pin != nil else { return false }
-        guard !session.floor.rules(pipeline: action.key.pipeline, stage: action.key.stage).isEmpty else { return true }
-        return try session.store.promotions().contains {
-            $0.key == action.key && $0.candidate == action.candidate && $0.status == .succeeded
-        }
     }
 
     /// `spec.invalid` once per change of the head's spec errors, across restarts.

@@ -84,11 +84,12 @@ public struct PromotionExecutor {
         } catch let error as AuditError {
             throw error
         } catch {
+            // The host's fault (disk, permissions), not the candidate's: interrupted, retried once.
             let reason = "checkout failed: \(error)"
-            return (try run.fail(reason, rollback: false), reason)
+            return (try run.fail(reason, rollback: false, environmental: true), reason)
         }
         if let failure = try run.runSteps(run.action.stage.steps, phase: "step") {
-            return (try run.fail(failure, rollback: true), failure)
+            return (try run.fail(failure.reason, rollback: true, environmental: failure.environmental), failure.reason)
         }
         if let failure = try run.verify(notBefore: stepsFrom) {
             return (try run.fail(failure, rollback: true), failure)

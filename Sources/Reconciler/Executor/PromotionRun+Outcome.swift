@@ -30,15 +30,18 @@ extension PromotionRun {
         try finish(.succeeded, reason: nil)
     }
 
-    func fail(_ reason: String, rollback: Bool) throws -> PromotionStatus {
+    /// `environmental`: the host failed (a full disk), not the candidate, so the promotion ends
+    /// interrupted and the candidate is retried once.
+    func fail(_ reason: String, rollback: Bool, environmental: Bool = false) throws -> PromotionStatus {
         if context.cancellation.isCancelled {
             // The agent is stopping: no new step (rollback included) starts; the next start retries once.
             return try finish(.interrupted, reason: "agent stopped: \(reason)")
         }
+        let after: PromotionStatus = environmental ? .interrupted : .failed
         guard rollback, !(action.stage.rollback ?? []).isEmpty else {
-            return try finish(.failed, reason: rollback ? "\(reason); no rollback steps" : reason)
+            return try finish(after, reason: rollback ? "\(reason); no rollback steps" : reason)
         }
-        return try self.rollback(reason: reason, after: .failed)
+        return try self.rollback(reason: reason, after: after)
     }
 
     /// Runs the rollback steps with `PA_PREVIOUS`; the stage stays on its previous candidate. `after`
@@ -51,7 +54,7 @@ extension PromotionRun {
             event(
                 "rollback.started",
                 ["reason": .string(reason), "steps": .int(Int64(steps.count)), "outcome": .string(after.rawValue)]))
-        let failure = try runSteps(steps, phase: "rollback")
+        let failure = try runSteps(steps, phase: "rollback")?.reason
         try context.audit.append(
             event(
                 "rollback.finished",

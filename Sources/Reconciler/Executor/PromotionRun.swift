@@ -44,23 +44,27 @@ struct PromotionRun {
     }
 
     /// Runs steps in order; returns why they failed, or nil.
-    func runSteps(_ steps: [Step], phase: String) throws -> String? {
+    func runSteps(_ steps: [Step], phase: String) throws -> StepFailure? {
         for step in steps {
             if let failure = try runWithRetries(step, phase: phase) { return failure }
         }
         return nil
     }
 
-    private func runWithRetries(_ step: Step, phase: String) throws -> String? {
+    private func runWithRetries(_ step: Step, phase: String) throws -> StepFailure? {
         let attempts = (step.retries ?? 0) + 1
         for attempt in 1...attempts {
             switch try runOnce(step, phase: phase, attempt: attempt) {
             case .succeeded:
                 return nil
             case .terminal(let reason):
-                return reason
+                return StepFailure(reason: reason, environmental: false)
+            case .environmental(let reason):
+                return StepFailure(reason: reason, environmental: true)
             case .failed(let reason):
-                guard attempt < attempts, !context.cancellation.isCancelled else { return reason }
+                guard attempt < attempts, !context.cancellation.isCancelled else {
+                    return StepFailure(reason: reason, environmental: false)
+                }
                 Thread.sleep(forTimeInterval: min(30, pow(2, Double(attempt - 1))))
             }
         }

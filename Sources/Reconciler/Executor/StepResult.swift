@@ -9,15 +9,18 @@ enum StepResult: Sendable, Equatable {
     case failed(String)
     /// Retrying cannot help or must not happen.
     case terminal(String)
+    /// The host failed, not the candidate (the log could not be written: a full disk): the promotion
+    /// ends interrupted, so the candidate is retried once the host is fixed.
+    case environmental(String)
 
     init(_ outcome: ProcessOutcome, failure: String?) {
         switch (outcome.ending, failure, outcome.logFailure) {
+        case (_, _, let log?):
+            self = .environmental("the log is incomplete (\(log)); its output cannot be audited")
         case (.couldNotStart, let reason?, _), (.interrupted, let reason?, _):
             self = .terminal(reason)
         case (_, let reason?, _):
             self = .failed(reason)
-        case (_, nil, let log?):
-            self = .terminal("the log is incomplete (\(log)); its output cannot be audited")
         case (_, nil, nil):
             self = .succeeded
         }
@@ -28,8 +31,8 @@ enum StepResult: Sendable, Equatable {
         switch self {
         case .succeeded: return self
         case .failed(let reason): return .failed(lastLine.map { "\(reason): \($0)" } ?? reason)
-        case .terminal(let reason) where reason.hasPrefix("the log"):
-            return .terminal("step \(step): \(reason)")
+        case .environmental(let reason):
+            return .environmental("step \(step): \(reason)")
         case .terminal(let reason):
             return .terminal(lastLine.map { "\(reason): \($0)" } ?? reason)
         }
@@ -38,7 +41,14 @@ enum StepResult: Sendable, Equatable {
     var failure: String? {
         switch self {
         case .succeeded: return nil
-        case .failed(let reason), .terminal(let reason): return reason
+        case .failed(let reason), .terminal(let reason), .environmental(let reason): return reason
         }
     }
+}
+
+/// Why a list of steps stopped.
+struct StepFailure: Sendable, Equatable {
+    let reason: String
+    /// The host is to blame, not the candidate (see `StepResult.environmental`).
+    let environmental: Bool
 }

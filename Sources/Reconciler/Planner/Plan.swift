@@ -153,6 +153,20 @@ public struct PromotionAction: Sendable, Hashable {
     public let previous: String?
     public let pipeline: Pipeline
     public let stage: Stage
+    /// Whether the planner let it start on approvals (the rule, pins and the floor included, decided once
+    /// here): the loop then re-checks them right before the promotion starts.
+    public var reliesOnApprovals = false
+
+    public init(
+        key: StageKey, candidate: String, previous: String?, pipeline: Pipeline, stage: Stage, reliesOnApprovals: Bool = false
+    ) {
+        self.key = key
+        self.candidate = candidate
+        self.previous = previous
+        self.pipeline = pipeline
+        self.stage = stage
+        self.reliesOnApprovals = reliesOnApprovals
+    }
 }
 
 /// The planner's output: every stage's phase and the promotions to start.

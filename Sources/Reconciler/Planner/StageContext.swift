@@ -34,11 +34,11 @@ struct StageContext {
         guard let candidate = target.candidate, target.waiting == nil else {
             return (blocked(plan, target.waiting?.phase ?? .inSync, target.waiting?.reason ?? "no candidate yet"), nil)
         }
-        return gate(plan, candidate)
+        return gate(plan, candidate, reliesOnApprovals: (target.approvals?.need ?? 0) > 0)
     }
 
     /// The gates between a chosen candidate and a promotion.
-    private func gate(_ plan: StagePlan, _ candidate: Candidate) -> (StagePlan, PromotionAction?) {
+    private func gate(_ plan: StagePlan, _ candidate: Candidate, reliesOnApprovals: Bool) -> (StagePlan, PromotionAction?) {
         var plan = plan
         if candidate.id == record.current {
             return (blocked(plan, .inSync, "running \(short(candidate.id))"), nil)
@@ -65,7 +65,8 @@ struct StageContext {
         plan.phase = .outOfSync
         plan.reason = "will promote \(short(candidate.id)) (\(candidate.summary))"
         let action = PromotionAction(
-            key: key, candidate: candidate.id, previous: record.current, pipeline: pipeline, stage: stage)
+            key: key, candidate: candidate.id, previous: record.current, pipeline: pipeline, stage: stage,
+            reliesOnApprovals: reliesOnApprovals)
         return (plan, action)
     }
 
