@@ -40,7 +40,7 @@ struct DiskFullTests {
         #expect(started == ended, "every promotion has its terminal record (\(started) started, \(ended) ended)")
     }
 
-    @Test("only the step logs' disk is full: the promotion ends interrupted (the host's fault), and is retried once space is back")
+    @Test("only the logs' disk is full: host-failed costs the candidate nothing; promoted once space is back")
     func logDiskFull() throws {
         let stage = [
             "    - name: dev", "      steps:",
@@ -54,9 +54,10 @@ struct DiskFullTests {
 
         let full = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
         #expect(full.status == 1)
-        #expect(full.stdout.contains("interrupted"), "\(full.stdout)")
+        #expect(full.stderr.contains("because of the host"), "\(full.stderr)")
         let log = try fixture.agent("audit", "log", "--output", "json").stdout
         #expect(log.contains("No space left on device"), "the reason is audited")
+        #expect(log.contains(#""status":"host-failed""#))
         #expect(try fixture.status()["dev"]?["current"] is NSNull)
 
         try sh("mount", "-o", "remount,size=64m", logs)

@@ -27,8 +27,9 @@ struct StateDirectoryTests {
         #expect(Date().timeIntervalSince(started) < 5, "refused at once, not after waiting")
         #expect(second.stderr.contains("pid \(first.process.processIdentifier)"), "\(second.stderr)")
         #expect(second.stderr.contains("holds the state directory"))
-        // Readers work next to it.
+        // Readers work next to it, and status tells the truth about the running promotion.
         #expect(try fixture.agent("status").status == 0)
+        #expect(try fixture.status()["dev"]?["phase"] as? String == "Promoting")
         #expect(try fixture.agent("audit", "verify").status == 0)
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(fixture.root)/deployed") { usleep(50_000) }
         #expect(FileManager.default.fileExists(atPath: "\(fixture.root)/deployed"), "the first agent's step was not killed")

@@ -97,6 +97,8 @@ public final class ReconcileLoop {
                 guard let evidence = try approvalsHoldAtStart(action) else { continue }
                 let status = try executor.execute(action, repository: session.openRepository(), approvals: evidence)
                 summary.promotions.append((action.key, action.candidate, status.status, status.id))
+                // The host failed (a full disk): stop here; the schedule retries the pass with backoff.
+                if status.status == .hostFailed { throw HostFailure(key: action.key, candidate: action.candidate) }
             }
         }
         return summary
@@ -276,5 +278,16 @@ public final class ReconcileLoop {
                 try session.store.saveStage(record)
             }
         }
+    }
+}
+
+/// A promotion ended `host-failed`: the pass stops so that it is retried with backoff, not at once.
+public struct HostFailure: Error, CustomStringConvertible {
+    public let key: StageKey
+    public let candidate: String
+
+    public var description: String {
+        "the promotion of \(candidate.prefix(12)) to \(key) stopped because of the host (see its audit records: "
+            + "disk space, permissions); the pass is retried with backoff and the candidate will be promoted again"
     }
 }

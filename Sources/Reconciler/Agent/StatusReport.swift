@@ -5,11 +5,21 @@ public enum StatusReport {
     public static func current(_ store: any StateStore) throws -> Plan {
         var plan = try store.lastPlan().flatMap(Plan.decode) ?? Plan(pipelines: [])
         let records = try store.stages()
+        let running = Dictionary(
+            try store.promotions().filter { $0.status == .running }.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
         for pipelineIndex in plan.pipelines.indices {
             let name = plan.pipelines[pipelineIndex].name
             for stageIndex in plan.pipelines[pipelineIndex].stages.indices {
                 let stage = plan.pipelines[pipelineIndex].stages[stageIndex]
-                guard let record = records[StageKey(name, stage.name)] else { continue }
+                let key = StageKey(name, stage.name)
+                if let promotion = running[key] {
+                    // The plan was saved when the pass began; the store knows the promotion is under way.
+                    plan.pipelines[pipelineIndex].stages[stageIndex].phase = .promoting
+                    plan.pipelines[pipelineIndex].stages[stageIndex].desired = promotion.candidate
+                    plan.pipelines[pipelineIndex].stages[stageIndex].reason =
+                        "promoting \(promotion.candidate.prefix(12)) (promotion \(promotion.id), since \(AuditTime.format(promotion.startedAt)))"
+                }
+                guard let record = records[key] else { continue }
                 plan.pipelines[pipelineIndex].stages[stageIndex].current = record.current
                 plan.pipelines[pipelineIndex].stages[stageIndex].health = record.health
             }

@@ -93,7 +93,7 @@ struct PromotionRecovery {
             case "rollback.finished":
                 guard case .rollingBack(let reason, let outcome) = progress else { break }
                 let failure = record.detail["reason"]?.stringValue
-                let status: PromotionStatus = outcome == .interrupted ? .interrupted : (failure == nil ? .rolledBack : .failed)
+                let status: PromotionStatus = outcome != .failed ? outcome : (failure == nil ? .rolledBack : .failed)
                 progress = .rolledBack(status, reason: failure.map { "\(reason); rollback failed: \($0)" } ?? reason)
             default:
                 if progress == .unannounced { progress = .started }

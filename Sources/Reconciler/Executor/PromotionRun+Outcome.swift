@@ -30,14 +30,14 @@ extension PromotionRun {
         try finish(.succeeded, reason: nil)
     }
 
-    /// `environmental`: the host failed (a full disk), not the candidate, so the promotion ends
-    /// interrupted and the candidate is retried once.
+    /// `environmental`: the host failed (a full disk), not the candidate: the promotion ends
+    /// `host-failed`, which costs the candidate nothing; the pass stops and is retried with backoff.
     func fail(_ reason: String, rollback: Bool, environmental: Bool = false) throws -> PromotionStatus {
         if context.cancellation.isCancelled {
             // The agent is stopping: no new step (rollback included) starts; the next start retries once.
             return try finish(.interrupted, reason: "agent stopped: \(reason)")
         }
-        let after: PromotionStatus = environmental ? .interrupted : .failed
+        let after: PromotionStatus = environmental ? .hostFailed : .failed
         guard rollback, !(action.stage.rollback ?? []).isEmpty else {
             return try finish(after, reason: rollback ? "\(reason); no rollback steps" : reason)
         }
@@ -59,7 +59,7 @@ extension PromotionRun {
             event(
                 "rollback.finished",
                 ["result": .string(failure == nil ? "succeeded" : "failed"), "reason": failure.map(JSONValue.string) ?? .null]))
-        let status: PromotionStatus = after == .interrupted ? .interrupted : (failure == nil ? .rolledBack : .failed)
+        let status: PromotionStatus = after != .failed ? after : (failure == nil ? .rolledBack : .failed)
         return try finish(status, reason: failure.map { "\(reason); rollback failed: \($0)" } ?? reason)
     }
 

@@ -24,6 +24,9 @@ public enum PromotionStatus: String, Sendable, Codable {
     case failed
     case rolledBack = "rolled-back"
     case interrupted
+    /// The host failed, not the candidate (the checkout or a step's log could not be written: a full
+    /// disk): the candidate is planned again once the pass is retried, with no retry counted against it.
+    case hostFailed = "host-failed"
 
     /// Whether the candidate counts as failed in the stage (not retried automatically).
     public var isFailure: Bool { self == .failed || self == .rolledBack || self == .interrupted }
@@ -122,7 +125,7 @@ public struct PromotionOutcome: Sendable, Hashable {
     public static func terminalType(_ status: PromotionStatus) -> String {
         switch status {
         case .succeeded: return "promotion.succeeded"
-        case .interrupted: return "promotion.interrupted"
+        case .interrupted, .hostFailed: return "promotion.interrupted"
         case .running, .failed, .rolledBack: return "promotion.failed"
         }
     }

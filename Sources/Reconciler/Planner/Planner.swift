@@ -65,6 +65,8 @@ struct PromotionHistory {
                 verified[promotion.key, default: [:]][promotion.candidate] = promotion.endedAt ?? promotion.startedAt
             case .running:
                 running[promotion.key] = promotion
+            case .hostFailed:
+                continue
             case .interrupted:
                 let id = "\(promotion.key)|\(promotion.candidate)|\(promotion.specDigest)"
                 interruptions[id, default: 0] += 1
