@@ -30,12 +30,7 @@ struct AuditVerifyCommand: ParsableCommand {
         }
         // The anchor is read before the log: a running agent writes the log first, so records after
         // the anchor are new ones, not damage.
-        let result = try AuditVerifier.verify(fileAt: path, anchor: anchor)
-        if let problem = result.problem, problem.kind != .anchorBehind {
-            print("audit log broken at seq \(problem.seq): \(problem.kind.rawValue): \(problem.message)")
-            print("(\(result.count) records verified before it; log \(path))")
-            throw ExitCode.failure
-        }
+        let result = try verify(path, anchor: anchor, tolerating: .anchorBehind)
         print("\(result.count) records, chain intact, head \(result.head?.hash ?? AuditRecord.genesis)")
         if let problem = result.problem {
             let after = result.count - problem.seq + 1
@@ -47,14 +42,22 @@ struct AuditVerifyCommand: ParsableCommand {
 
     /// The chain alone, when the state store is unreadable: links and hashes are checked, a cut tail cannot be.
     private func verifyWithoutAnchor(_ path: String, because reason: String) throws {
-        let result = try AuditVerifier.verify(fileAt: path, anchor: nil)
-        if let problem = result.problem, problem.kind != .noAnchor {
-            print("audit log broken at seq \(problem.seq): \(problem.kind.rawValue): \(problem.message)")
-            print("(\(result.count) records verified before it; log \(path))")
-            throw ExitCode.failure
-        }
+        let result = try verify(path, anchor: nil, tolerating: .noAnchor)
         print("\(result.count) records, chain links and hashes intact, head \(result.head?.hash ?? AuditRecord.genesis)")
         print("NOT checked: whether records were cut from the end; the anchor in the state store is unavailable: \(reason)")
+        throw ExitCode.failure
+    }
+
+    /// Verifies the log; prints where it is broken and fails, unless the only problem is `tolerated`.
+    private func verify(
+        _ path: String, anchor: AuditAnchor?, tolerating tolerated: AuditProblem.Kind
+    ) throws
+        -> AuditVerification
+    {
+        let result = try AuditVerifier.verify(fileAt: path, anchor: anchor)
+        guard let problem = result.problem, problem.kind != tolerated else { return result }
+        print("audit log broken at seq \(problem.seq): \(problem.kind.rawValue): \(problem.message)")
+        print("(\(result.count) records verified before it; log \(path))")
         throw ExitCode.failure
     }
 }
