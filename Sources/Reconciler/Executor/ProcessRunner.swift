@@ -34,6 +34,9 @@ public struct ProcessOutcome: Sendable, Hashable {
 public enum ProcessRunner {
     /// Grace period between SIGTERM and SIGKILL.
     public static let killGrace: Duration = .seconds(2)
+    /// How long the output pipe may stay open after the step's group was killed (a process that left
+    /// the group with `setsid` still holds it): then the log is closed without it.
+    static let leftoverGrace: Duration = .seconds(2)
 
     public static func run(
         _ command: String, directory: String, environment: [String: String], logPath: String,
@@ -58,8 +61,11 @@ public enum ProcessRunner {
         // Written so that an agent restarted after a crash can stop what this step left running.
         if let groupFile { try? Data(String(pid).utf8).write(to: URL(fileURLWithPath: groupFile)) }
         let ending = wait(pid: pid, deadline: start + timeout, cancellation: cancellation)
+        // The step is over: whatever it left in its process group (`./server &`) dies with it, so that
+        // nothing holds the output pipe open and the agent never waits on a leftover.
+        kill(-pid, SIGKILL)
         if let groupFile { try? FileManager.default.removeItem(atPath: groupFile) }
-        output.finish()
+        output.finish(within: leftoverGrace)
         var outcome = ProcessOutcome(ending: ending, duration: ContinuousClock.now - start, droppedBytes: output.dropped)
         outcome.logFailure = output.writeFailure
         return outcome

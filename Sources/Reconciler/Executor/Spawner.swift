@@ -96,6 +96,8 @@ final class OutputCapture: @unchecked Sendable {
     private var kept = 0
     private var droppedBytes = 0
     private var failure: String?
+    /// Set once `finish` closed the file: the reader then only drains the pipe.
+    private var abandoned = false
 
     init(path: String, limit: Int) throws {
         file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -120,11 +122,15 @@ final class OutputCapture: @unchecked Sendable {
 
     func closeWriteEnd() { close(writeEnd) }
 
-    /// Waits until the child (and anything it left running) closed the pipe.
-    func finish() {
-        done.wait()
-        if fsync(file) != 0 { fail("sync", errno) }
-        close(file)
+    /// Waits until the child (and anything it left running) closed the pipe, at most `grace`; after that
+    /// the log is closed as it is and the reader drops what still comes (a process that escaped the step).
+    func finish(within grace: Duration = .seconds(2)) {
+        _ = done.wait(timeout: .now() + grace.timeInterval)
+        lock.withLock {
+            abandoned = true
+            if fsync(file) != 0, failure == nil { failure = "sync failed: \(String(cString: strerror(errno)))" }
+            close(file)
+        }
     }
 
     private func pump() {
@@ -133,10 +139,10 @@ final class OutputCapture: @unchecked Sendable {
             let count = read(readEnd, &buffer, buffer.count)
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
-            let room = lock.withLock { failure == nil ? max(0, limit - kept) : 0 }
-            let keep = min(room, count)
-            let written = keep > 0 ? writeAll(buffer, count: keep) : 0
             lock.withLock {
+                let room = failure == nil && !abandoned ? max(0, limit - kept) : 0
+                let keep = min(room, count)
+                let written = keep > 0 ? writeAll(buffer, count: keep) : 0
                 kept += written
                 droppedBytes += count - written
             }
@@ -145,7 +151,8 @@ final class OutputCapture: @unchecked Sendable {
         done.signal()
     }
 
-    /// Writes the first `count` bytes; returns how many reached the file.
+    /// Writes the first `count` bytes; returns how many reached the file. The caller holds `lock`
+    /// (so `finish` cannot close the file under it).
     private func writeAll(_ buffer: [UInt8], count: Int) -> Int {
         buffer.withUnsafeBytes { raw -> Int in
             guard let base = raw.baseAddress else { return 0 }
@@ -154,17 +161,12 @@ final class OutputCapture: @unchecked Sendable {
                 let result = write(file, base + offset, count - offset)
                 if result < 0, errno == EINTR { continue }
                 guard result > 0 else {
-                    fail("write", errno)
+                    if failure == nil { failure = "write failed: \(String(cString: strerror(errno)))" }
                     break
                 }
                 offset += result
             }
             return offset
         }
-    }
-
-    private func fail(_ operation: String, _ code: Int32) {
-        let text = "\(operation) failed: \(String(cString: strerror(code)))"
-        lock.withLock { if failure == nil { failure = text } }
     }
 }
