@@ -47,7 +47,6 @@ final class HealthMonitor {
         guard health != record.health else { return }
         let previous = record.health
         record.health = health
-        try context.store.saveStage(record)
         let checks = JSONValue.object(
             Dictionary(
                 results.map { ($0.name, JSONValue.string("\($0.level.rawValue): \($0.message)")) }, uniquingKeysWith: { $1 }))
@@ -55,6 +54,9 @@ final class HealthMonitor {
             AuditEvent(
                 "health.changed", pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
                 detail: ["from": .string(previous.rawValue), "to": .string(health.rawValue), "checks": checks]))
+        // The record first, as for every outcome; then only the health column, so a stale read of the
+        // stage can never overwrite its candidates.
+        try context.store.saveHealth(health, for: action.key)
         guard let notifier = context.notifier, let channels = action.stage.notify, !channels.isEmpty else { return }
         let worst = results.filter { $0.health == health }.map { "\($0.name): \($0.message)" }.joined(separator: "; ")
         let severity: NotificationEvent.Severity = health == .critical ? .critical : health == .warning ? .warning : .info

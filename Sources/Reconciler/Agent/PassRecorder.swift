@@ -146,24 +146,21 @@ final class PassRecorder {
     /// Stores each stage's phase; writes `gate.blocked` once per change of a stage's block.
     func recordStagePhases(_ plan: Plan) throws {
         let blocking: Set<Phase> = [.waitingUpstream, .waitingApproval, .waitingWindow, .frozen, .failed, .invalid, .drifted]
-        var stages = try store.stages()
+        let stages = try store.stages()
         for pipeline in plan.pipelines {
             for stage in pipeline.stages {
                 let key = StageKey(pipeline.name, stage.name)
-                var record = stages[key] ?? StageRecord(key: key)
+                let record = stages[key] ?? StageRecord(key: key)
                 // The key leaves out countdowns ("opens in 3h 2m") so a waiting stage is recorded once.
                 let blockKey = blocking.contains(stage.phase) ? "\(stage.phase.rawValue) \(stage.desired ?? "-")" : nil
                 guard record.blockedReason != blockKey || record.phase != stage.phase.rawValue else { continue }
-                record.phase = stage.phase.rawValue
                 if blockKey != nil, blockKey != record.blockedReason {
                     try audit.append(
                         AuditEvent(
                             "gate.blocked", pipeline: pipeline.name, stage: stage.name, candidate: stage.desired,
                             detail: ["phase": .string(stage.phase.rawValue), "reason": .string(stage.reason)]))
                 }
-                record.blockedReason = blockKey
-                stages[key] = record
-                try store.saveStage(record)
+                try store.savePhase(stage.phase.rawValue, blockedReason: blockKey, for: key)
             }
         }
     }

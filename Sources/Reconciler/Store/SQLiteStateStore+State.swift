@@ -17,20 +17,23 @@ extension SQLiteStateStore {
         }
     }
 
-    public func saveStage(_ record: StageRecord) throws {
+    public func savePhase(_ phase: String, blockedReason: String?, for key: StageKey) throws {
         try database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO stages (pipeline, stage, current, previous, health, updated_at, blocked_reason, phase)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(pipeline, stage) DO UPDATE SET current = excluded.current, previous = excluded.previous,
-                      health = excluded.health, updated_at = excluded.updated_at, blocked_reason = excluded.blocked_reason,
-                      phase = excluded.phase
-                    """,
-                arguments: [
-                    record.key.pipeline, record.key.stage, record.current, record.previous, record.health.rawValue,
-                    record.updatedAt, record.blockedReason, record.phase,
-                ])
+                    INSERT INTO stages (pipeline, stage, phase, blocked_reason) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(pipeline, stage) DO UPDATE SET phase = excluded.phase, blocked_reason = excluded.blocked_reason
+                    """, arguments: [key.pipeline, key.stage, phase, blockedReason])
+        }
+    }
+
+    public func saveHealth(_ health: Health, for key: StageKey) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO stages (pipeline, stage, health) VALUES (?, ?, ?)
+                    ON CONFLICT(pipeline, stage) DO UPDATE SET health = excluded.health
+                    """, arguments: [key.pipeline, key.stage, health.rawValue])
         }
     }
 

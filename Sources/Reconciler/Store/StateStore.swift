@@ -60,8 +60,10 @@ public struct SourceState: Sendable, Hashable, Codable {
 public protocol StateStore: AuditAnchorStore {
     /// Every stage the agent has recorded.
     func stages() throws -> [StageKey: StageRecord]
-    /// Saves a stage's record.
-    func saveStage(_ record: StageRecord) throws
+    /// Records a stage's phase in the last plan and the block last audited, touching nothing else.
+    func savePhase(_ phase: String, blockedReason: String?, for key: StageKey) throws
+    /// Records a stage's health, touching nothing else of the stage (its candidates are the executor's).
+    func saveHealth(_ health: Health, for key: StageKey) throws
     /// All promotions, oldest first.
     func promotions() throws -> [PromotionRecord]
     /// Records a promotion that starts now; returns it with its id.
