@@ -30,6 +30,10 @@ struct StateDirectoryTests {
         // Readers work next to it, and status tells the truth about the running promotion.
         #expect(try fixture.agent("status").status == 0)
         #expect(try fixture.status()["dev"]?["phase"] as? String == "Promoting")
+        let plan = try fixture.agent("plan", environment: env)
+        #expect(plan.status == 0 && plan.stderr.contains("planning from its last fetch"), "\(plan.stderr)")
+        let rebuild = try fixture.agent("state", "rebuild")
+        #expect(rebuild.status == 1 && rebuild.stderr.contains("holds the state directory"))
         #expect(try fixture.agent("audit", "verify").status == 0)
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(fixture.root)/deployed") { usleep(50_000) }
         #expect(FileManager.default.fileExists(atPath: "\(fixture.root)/deployed"), "the first agent's step was not killed")
