@@ -143,20 +143,18 @@ struct InProcessLoopTests {
                 """)
         agent.runner.script = { request in (0, request.command == "measure-lag" ? "50\n" : "") }
         _ = try agent.loop.runOnce()
-        let monitor = agent.loop.health
-        let inputs = try agent.session.gather().input.pipelines
-        let next = try monitor.runDue(inputs, now: agent.clock.now)
+        let next = try agent.loop.checkHealth(now: agent.clock.now)
         #expect(try agent.session.store.stages()[StageKey("shop", "dev")]?.health == .warning)
         #expect(next == agent.clock.now.addingTimeInterval(300))
         let checks = { agent.runner.commands.filter { $0.command == "measure-lag" }.count }
         let ran = checks()
-        _ = try monitor.runDue(inputs, now: agent.clock.now.addingTimeInterval(60))
+        _ = try agent.loop.checkHealth(now: agent.clock.now.addingTimeInterval(60))
         #expect(checks() == ran, "not due yet")
         agent.runner.script = { request in (0, request.command == "measure-lag" ? "500\n" : "") }
-        _ = try monitor.runDue(inputs, now: agent.clock.now.addingTimeInterval(300))
+        _ = try agent.loop.checkHealth(now: agent.clock.now.addingTimeInterval(300))
         #expect(checks() == ran + 1)
         #expect(try agent.session.store.stages()[StageKey("shop", "dev")]?.health == .critical)
-        _ = try monitor.runDue(inputs, now: agent.clock.now.addingTimeInterval(600))
+        _ = try agent.loop.checkHealth(now: agent.clock.now.addingTimeInterval(600))
         #expect(try agent.auditTypes().filter { $0 == "health.changed" }.count == 2, "Unknown → Warning → Critical, once each")
     }
 }

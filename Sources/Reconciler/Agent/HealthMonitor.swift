@@ -1,8 +1,17 @@
 import Foundation
 import SpecModel
 
+/// A stage whose health changed, for the recorder.
+struct HealthChange {
+    let action: PromotionAction
+    let from: Health
+    let to: Health
+    let results: [CheckResult]
+}
+
 /// Runs each deployed stage's `health.checks` every `health.interval` against the candidate it runs;
-/// the worst check is the stage's health. Changes are stored, audited and announced.
+/// the worst check is the stage's health. It only acts: the changes it returns are recorded by
+/// `PassRecorder.healthChanged`.
 final class HealthMonitor {
     private let context: ExecutionContext
     private var lastRun: [StageKey: Date] = [:]
@@ -11,15 +20,16 @@ final class HealthMonitor {
         self.context = context
     }
 
-    /// Runs the checks that are due; returns when the next ones are.
-    func runDue(_ inputs: [PipelineInput], now: Date) throws -> Date? {
-        var stages = try context.store.stages()
+    /// Runs the checks that are due; returns the health changes and when the next checks are due.
+    func runDue(_ inputs: [PipelineInput], now: Date) throws -> (changes: [HealthChange], next: Date?) {
+        let stages = try context.store.stages()
         let promotions = try context.store.promotions()
         var next: Date?
+        var changes: [HealthChange] = []
         for pipeline in inputs.compactMap(\.pipeline) {
             for stage in pipeline.spec.stages {
                 let key = StageKey(pipeline.name, stage.name)
-                guard let health = stage.health, var record = stages[key], let current = record.current else { continue }
+                guard let health = stage.health, let record = stages[key], let current = record.current else { continue }
                 let due = lastRun[key].map { $0.addingTimeInterval(health.interval.timeInterval) } ?? now
                 if due <= now {
                     lastRun[key] = now
@@ -32,38 +42,15 @@ final class HealthMonitor {
                             environment: context.environment.variables(for: action, promotionID: 0, checkout: checkout),
                             notBefore: .distantPast, logDirectory: "\(context.stateDirectory)/logs", runner: context.runner)
                     }
-                    try update(&record, results: results, action: action)
-                    stages[key] = record
+                    let worst = results.map(\.health).max() ?? .unknown
+                    if worst != record.health {
+                        changes.append(HealthChange(action: action, from: record.health, to: worst, results: results))
+                    }
                 }
                 let upcoming = (lastRun[key] ?? now).addingTimeInterval(health.interval.timeInterval)
                 next = [next, upcoming].compactMap { $0 }.min()
             }
         }
-        return next
-    }
-
-    private func update(_ record: inout StageRecord, results: [CheckResult], action: PromotionAction) throws {
-        let health = results.map(\.health).max() ?? .unknown
-        guard health != record.health else { return }
-        let previous = record.health
-        record.health = health
-        let checks = JSONValue.object(
-            Dictionary(
-                results.map { ($0.name, JSONValue.string("\($0.level.rawValue): \($0.message)")) }, uniquingKeysWith: { $1 }))
-        try context.audit.append(
-            AuditEvent(
-                "health.changed", pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
-                detail: ["from": .string(previous.rawValue), "to": .string(health.rawValue), "checks": checks]))
-        // The record first, as for every outcome; then only the health column, so a stale read of the
-        // stage can never overwrite its candidates.
-        try context.store.saveHealth(health, for: action.key)
-        guard let notifier = context.notifier, let channels = action.stage.notify, !channels.isEmpty else { return }
-        let worst = results.filter { $0.health == health }.map { "\($0.name): \($0.message)" }.joined(separator: "; ")
-        let severity: NotificationEvent.Severity = health == .critical ? .critical : health == .warning ? .warning : .info
-        notifier.send(
-            NotificationEvent(
-                .healthChanged, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
-                summary: "\(action.key) health \(previous.rawValue) → \(health.rawValue)\(worst.isEmpty ? "" : " (\(worst))")",
-                severity: severity, resolves: health == .healthy), to: channels)
+        return (changes, next)
     }
 }

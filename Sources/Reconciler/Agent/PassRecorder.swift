@@ -39,6 +39,36 @@ final class PassRecorder {
         return errors
     }
 
+    /// A stage's health changed: the record first, then only the health column (a stale read of the
+    /// stage can never overwrite its candidates), then the stage's channels.
+    func healthChanged(_ change: HealthChange) throws {
+        let action = change.action
+        let checks = JSONValue.object(
+            Dictionary(
+                change.results.map { ($0.name, JSONValue.string("\($0.level.rawValue): \($0.message)")) },
+                uniquingKeysWith: { $1 }))
+        try audit.append(
+            AuditEvent(
+                "health.changed", pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
+                detail: ["from": .string(change.from.rawValue), "to": .string(change.to.rawValue), "checks": checks]))
+        try store.saveHealth(change.to, for: action.key)
+        guard let channels = action.stage.notify, !channels.isEmpty else { return }
+        let worst = change.results.filter { $0.health == change.to }.map { "\($0.name): \($0.message)" }
+            .joined(separator: "; ")
+        let why = worst.isEmpty ? "" : " (\(worst))"
+        let severity: NotificationEvent.Severity = change.to == .critical ? .critical : change.to == .warning ? .warning : .info
+        notifier.send(
+            NotificationEvent(
+                .healthChanged, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
+                summary: "\(action.key) health \(change.from.rawValue) → \(change.to.rawValue)\(why)",
+                severity: severity, resolves: change.to == .healthy), to: channels)
+    }
+
+    /// The agent started or stopped.
+    func lifecycle(_ type: String, detail: [String: JSONValue]) throws {
+        try audit.append(AuditEvent(type, detail: detail))
+    }
+
     /// The watched branch moved.
     func sourceFetched(_ result: FetchResult, branch: String) throws {
         try audit.append(

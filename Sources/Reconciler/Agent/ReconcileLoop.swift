@@ -57,8 +57,8 @@ public final class ReconcileLoop {
     /// Records the start; a predecessor's unfinished promotions are finished at the first pass
     /// that can read the specs (the source may be unreachable right now).
     public func start() throws {
-        try audit.append(
-            AuditEvent("agent.started", detail: ["source": .string(session.mirror.url), "branch": .string(session.branch)]))
+        try recorder.lifecycle(
+            "agent.started", detail: ["source": .string(session.mirror.url), "branch": .string(session.branch)])
     }
 
     private func recoverIfNeeded() throws {
@@ -70,7 +70,14 @@ public final class ReconcileLoop {
     }
 
     public func stop(reason: String) throws {
-        try audit.append(AuditEvent("agent.stopped", detail: ["reason": .string(reason)]))
+        try recorder.lifecycle("agent.stopped", detail: ["reason": .string(reason)])
+    }
+
+    /// Runs the health checks that are due and records what changed; returns when the next are due.
+    func checkHealth(now: Date) throws -> Date? {
+        let (changes, next) = try health.runDue(session.pipelineInputs().inputs, now: now)
+        for change in changes { try recorder.healthChanged(change) }
+        return next
     }
 
     /// One fetch, then passes until quiescent.
@@ -86,7 +93,7 @@ public final class ReconcileLoop {
             throw error
         }
         try recoverIfNeeded()
-        summary.nextHealthCheck = try health.runDue(session.pipelineInputs().inputs, now: session.clock())
+        summary.nextHealthCheck = try checkHealth(now: session.clock())
         for _ in 0..<maxPasses {
             let plan = try planAndRecord()
             summary.plan = plan
