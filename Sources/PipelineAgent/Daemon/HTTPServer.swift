@@ -11,8 +11,7 @@ enum HTTPServer {
     static func application(
         listen: String, runtime: AgentRuntime, store: any StateStore, verifier: WebhookVerifier?, logger: Logger
     ) throws -> some ApplicationProtocol {
-        let parts = listen.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else { throw HTTPConfigError(listen: listen) }
+        let (host, port) = try hostAndPort(listen)
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
@@ -34,7 +33,7 @@ enum HTTPServer {
             try await webhook(request, runtime: runtime, verifier: verifier, logger: logger)
         }
         return Application(
-            router: router, configuration: .init(address: .hostname(String(parts[0]), port: port), serverName: "pipeline-agent"),
+            router: router, configuration: .init(address: .hostname(host, port: Int(port)), serverName: "pipeline-agent"),
             logger: logger)
     }
 
@@ -76,9 +75,8 @@ extension HTTPServer {
     /// Fails the start when `listen` is malformed or its port is taken, before any pass runs: a second
     /// agent must not promote without its HTTP server.
     static func checkListenAddress(_ listen: String) throws {
-        let parts = listen.split(separator: ":")
-        guard parts.count == 2, let port = UInt16(parts[1]) else { throw HTTPConfigError(listen: listen) }
-        let host = parts[0] == "localhost" ? "127.0.0.1" : String(parts[0])
+        let (name, port) = try hostAndPort(listen)
+        let host = name == "localhost" ? "127.0.0.1" : name
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -92,6 +90,15 @@ extension HTTPServer {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         if bound != 0 { throw HTTPListenError(listen: listen, reason: String(cString: strerror(errno))) }
+    }
+}
+
+extension HTTPServer {
+    /// `http.listen` as host and port.
+    static func hostAndPort(_ listen: String) throws -> (host: String, port: UInt16) {
+        let parts = listen.split(separator: ":")
+        guard parts.count == 2, let port = UInt16(parts[1]) else { throw HTTPConfigError(listen: listen) }
+        return (String(parts[0]), port)
     }
 }
 

@@ -17,7 +17,6 @@ struct AuditRecovery {
             throw AuditError.anchorUnavailable(reason: "\(error)")
         }
         let verification = try AuditVerifier.verify(fileAt: path, anchor: anchor)
-        try refuseOrphanedLog(path, verification, anchor: anchor, anchors: anchors)
         var recovery = AuditRecovery(head: verification.head)
         var repairs: [String: JSONValue] = [:]
         switch verification.problem?.kind {
@@ -46,16 +45,6 @@ struct AuditRecovery {
             recovery.repairEvent = AuditEvent("audit.repaired", detail: repairs)
         }
         return recovery
-    }
-
-    /// A log with records next to a database created just now belongs to a state that is gone.
-    private static func refuseOrphanedLog(
-        _ path: String, _ verification: AuditVerification, anchor: AuditAnchor?, anchors: AuditAnchorStore
-    ) throws {
-        guard anchor == nil, anchors.isNewlyCreated, verification.count > 0 else { return }
-        throw StateStoreError.lostNextToLog(
-            path: (path as NSString).deletingLastPathComponent + "/" + SQLiteStateStore.fileName, log: path,
-            records: verification.count)
     }
 
     private static func cutTail(_ path: String, removing bytes: Int) throws {

@@ -92,9 +92,9 @@ struct PromotionRecovery {
                 progress = .rollingBack(reason: record.detail["reason"]?.stringValue ?? "rollback", outcome: outcome)
             case "rollback.finished":
                 guard case .rollingBack(let reason, let outcome) = progress else { break }
-                let failure = record.detail["reason"]?.stringValue
-                let status: PromotionStatus = outcome != .failed ? outcome : (failure == nil ? .rolledBack : .failed)
-                progress = .rolledBack(status, reason: failure.map { "\(reason); rollback failed: \($0)" } ?? reason)
+                let end = PromotionOutcome.afterRollback(
+                    outcome, reason: reason, rollbackFailure: record.detail["reason"]?.stringValue)
+                progress = .rolledBack(end.status, reason: end.reason)
             default:
                 if progress == .unannounced { progress = .started }
             }

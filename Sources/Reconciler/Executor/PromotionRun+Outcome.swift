@@ -59,8 +59,8 @@ extension PromotionRun {
             event(
                 "rollback.finished",
                 ["result": .string(failure == nil ? "succeeded" : "failed"), "reason": failure.map(JSONValue.string) ?? .null]))
-        let status: PromotionStatus = after != .failed ? after : (failure == nil ? .rolledBack : .failed)
-        return try finish(status, reason: failure.map { "\(reason); rollback failed: \($0)" } ?? reason)
+        let end = PromotionOutcome.afterRollback(after, reason: reason, rollbackFailure: failure)
+        return try finish(end.status, reason: end.reason)
     }
 
     /// Writes the promotion's one terminal record, then its outcome to the store.

@@ -130,6 +130,15 @@ public struct PromotionOutcome: Sendable, Hashable {
         }
     }
 
+    /// How a promotion ends after its rollback: an interrupted or host-failed one keeps that status; a
+    /// failed one is rolled back, or failed when the rollback failed too (with why, appended to `reason`).
+    public static func afterRollback(
+        _ outcome: PromotionStatus, reason: String, rollbackFailure: String?
+    ) -> (status: PromotionStatus, reason: String) {
+        let status: PromotionStatus = outcome != .failed ? outcome : (rollbackFailure == nil ? .rolledBack : .failed)
+        return (status, rollbackFailure.map { "\(reason); rollback failed: \($0)" } ?? reason)
+    }
+
     /// Every type that closes a promotion; a promotion has exactly one.
     public static let terminalTypes: Set<String> = ["promotion.succeeded", "promotion.failed", "promotion.interrupted"]
 }

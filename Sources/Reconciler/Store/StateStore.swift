@@ -20,13 +20,6 @@ public protocol AuditAnchorStore: Sendable {
     func auditAnchor() throws -> AuditAnchor?
     /// Replaces the anchor.
     func setAuditAnchor(_ anchor: AuditAnchor) throws
-    /// True when this process created the store (no database was there): an audit log next to it
-    /// then belongs to a state that is gone, and must not be adopted.
-    var isNewlyCreated: Bool { get }
-}
-
-extension AuditAnchorStore {
-    public var isNewlyCreated: Bool { false }
 }
 
 /// A pipeline spec that validated, with the file and commit it came from.
@@ -102,8 +95,6 @@ public final class SQLiteStateStore: StateStore {
     public static let fileName = "state.sqlite"
     let database: DatabaseQueue
 
-    public let isNewlyCreated: Bool
-
     /// Opens (creating and migrating as needed) the store in `directory`; `readOnly` opens an
     /// existing store for reading only and never creates one (status, audit next to an agent).
     public convenience init(directory: String, readOnly: Bool = false) throws {
@@ -114,7 +105,7 @@ public final class SQLiteStateStore: StateStore {
     init(directory: String, readOnly: Bool = false, besideExistingLog: Bool) throws {
         let path = "\(directory)/\(Self.fileName)"
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
-        isNewlyCreated = (size ?? 0) == 0
+        let isNewlyCreated = (size ?? 0) == 0
         if readOnly, isNewlyCreated { throw StateStoreError.missing(path: path) }
         if isNewlyCreated, !besideExistingLog { try Self.refuseNextToLog(directory: directory, database: path) }
         do {
@@ -139,8 +130,10 @@ public final class SQLiteStateStore: StateStore {
     /// refuse before creating anything, so the refusal holds at every later start too.
     static func refuseNextToLog(directory: String, database: String) throws {
         let log = "\(directory)/\(AuditLog.fileName)"
-        guard let data = FileManager.default.contents(atPath: log), !data.isEmpty else { return }
-        throw StateStoreError.lostNextToLog(path: database, log: log, records: Int64(data.count { $0 == 0x0A }))
+        let size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? NSNumber)?.intValue ?? 0
+        guard size > 0 else { return }
+        let records = (try? AuditVerifier.verify(fileAt: log, anchor: nil).count) ?? 0
+        throw StateStoreError.lostNextToLog(path: database, log: log, records: records)
     }
 
     static var migrator: DatabaseMigrator {
