@@ -51,6 +51,7 @@ pipeline: hello
 stage: prod
 candidate: "$good"
 approver: bob@acme.test
+stageDigest: $("$BIN" approval-digest --repo . --pipeline hello --stage prod)
 comment: "Looks good to me"
 YAML
 ssh-keygen -q -Y sign -f "$scratch/keys/bob" -n pipeline-agent approvals/hello/prod/bob.yaml

@@ -74,6 +74,7 @@ pipeline: olist-analytics
 stage: prod
 candidate: "$good"
 approver: bob@acme.test
+stageDigest: $("$BIN" approval-digest --repo "$scratch/work" --pipeline olist-analytics --stage prod)
 comment: "CLV numbers match the finance report"
 YAML
 ssh-keygen -q -Y sign -f "$scratch/keys/bob" -n pipeline-agent "$scratch/work/approvals/olist-analytics/prod/bob.yaml"

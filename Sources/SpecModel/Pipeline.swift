@@ -129,4 +129,6 @@ public struct Approval: Sendable, Hashable, Codable {
     public var approver: String
     public var comment: String?
     public var expires: Date?
+    /// `sha256:…` of the stage's bound fields the approver vouches for (see `ApprovalDigest`).
+    public var stageDigest: String?
 }

@@ -172,5 +172,9 @@ public enum SpecSchema {
                 Property("approver", principal, required: true, "Principal whose key signed the file"),
                 Property("comment", text, "Why the approver agrees"),
                 Property("expires", timestamp, "The approval no longer counts after this time"),
+                Property(
+                    "stageDigest",
+                    .string(.pattern(TextPattern("^sha256:[0-9a-f]{64}$", expectation: "sha256: and 64 lowercase hex digits"))),
+                    "Digest of the stage spec approved, from `pipeline-agent approval-digest`; required for the approval to count"),
             ]))
 }

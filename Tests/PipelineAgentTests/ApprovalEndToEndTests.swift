@@ -54,9 +54,13 @@ struct ApprovalEndToEndTests {
         // Bob approves on a branch with plain ssh-keygen; the PR is squash-merged by someone else.
         try fixture.git.git("checkout", "-q", "-b", "bob-approval")
         let file = "approvals/shop/prod/bob.yaml"
+        let digest = try runProcess([
+            agentBinary(), "approval-digest", "--repo", fixture.git.path, "--pipeline", "shop", "--stage", "prod",
+        ]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try fixture.git.scratch.write(
             "work/\(file)",
-            "apiVersion: pipeline-agent/v1\nkind: Approval\npipeline: shop\nstage: prod\ncandidate: \"\(candidate)\"\napprover: bob@acme.test\n"
+            "apiVersion: pipeline-agent/v1\nkind: Approval\npipeline: shop\nstage: prod\ncandidate: \"\(candidate)\"\n"
+                + "approver: bob@acme.test\nstageDigest: \(digest)\n"
         )
         try sh("ssh-keygen", "-q", "-Y", "sign", "-f", "\(keys)/bob", "-n", "pipeline-agent", "\(fixture.git.path)/\(file)")
         try fixture.git.git("add", "-A")

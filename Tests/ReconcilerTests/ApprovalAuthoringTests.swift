@@ -11,8 +11,8 @@ struct ApprovalAuthoringTests {
             repository: "/tmp", pipeline: "shop", stage: "prod", candidate: String(repeating: "ab", count: 20),
             approver: "alice@acme.test", key: "/dev/null", comment: "Reviewed")
         let now = Date(timeIntervalSince1970: 1_795_700_000)
-        let first = ApprovalAuthoring.document(request, signedAt: now)
-        let second = ApprovalAuthoring.document(request, signedAt: now)
+        let first = ApprovalAuthoring.document(request, stageDigest: "sha256:00", signedAt: now)
+        let second = ApprovalAuthoring.document(request, stageDigest: "sha256:00", signedAt: now)
         #expect(first != second)
         #expect(first.hasPrefix("# signed with pipeline-agent approve at 2026-11-26T"))
         #expect(first.split(separator: "\n").dropFirst() == second.split(separator: "\n").dropFirst(), "same approval")

@@ -60,7 +60,15 @@ final class ApprovalWorld: @unchecked Sendable {
         extra: String = ""
     ) -> String {
         "apiVersion: pipeline-agent/v1\nkind: Approval\npipeline: \(pipeline)\nstage: \(stage)\n"
-            + "candidate: \"\(candidate ?? self.candidate)\"\napprover: \(approver)\n\(extra)"
+            + "candidate: \"\(candidate ?? self.candidate)\"\napprover: \(approver)\n"
+            + "stageDigest: \(Self.digest(of: stage))\n\(extra)"
+    }
+
+    /// The `stageDigest` of a stage of `spec`, as `approve` writes it.
+    static func digest(of stage: String, in text: String = spec) -> String {
+        let file = SpecFile(path: "pipelines/shop.yaml", bytes: Data(text.utf8))
+        guard let found = file.pipelines.first?.pipeline.stage(named: stage) else { return "sha256:" + String(repeating: "0", count: 64) }
+        return ApprovalDigest.of(found)
     }
 
     /// Writes `approvals/<name>` and signs it with `key` (nil: unsigned) in `namespace`.
@@ -129,6 +137,14 @@ struct ApprovalForgeryTests {
         try FileManager.default.createSymbolicLink(
             atPath: world.git.scratch.sub("work/approvals/symlink-sig.yaml.sig"), withDestinationPath: "zz-target.yaml.sig")
         // A trust file inside the watched repository vouching for mallory is ignored.
+        let withoutDigest = world.approval("alice@acme.test", extra: "comment: old style\n")
+            .split(separator: "\n").filter { !$0.hasPrefix("stageDigest:") }.joined(separator: "\n") + "\n"
+        try world.add("no-digest.yaml", withoutDigest, key: "alice")
+        let staging = ApprovalWorld.digest(of: "staging")
+        try world.add(
+            "other-digest.yaml",
+            world.approval("bob@acme.test", extra: "comment: x\n").replacingOccurrences(
+                of: ApprovalWorld.digest(of: "prod"), with: staging), key: "bob")
         let mallory = try String(contentsOfFile: "\(world.keys)/mallory.pub", encoding: .utf8).split(separator: " ")
         try world.git.scratch.write("work/allowed_signers", "mallory@acme.test \(mallory[0]) \(mallory[1])\n")
         try world.git.scratch.write("work/approvals/allowed_signers", "mallory@acme.test \(mallory[0]) \(mallory[1])\n")
@@ -156,6 +172,8 @@ struct ApprovalForgeryTests {
             "pgp.yaml": "approvals/pgp.yaml.sig is not an SSH signature",
             "symlink.yaml": "the approval file is a symlink, not a regular file",
             "symlink-sig.yaml": "the signature is a symlink, not a regular file",
+            "no-digest.yaml": "does not say which stage spec alice@acme.test approved (no stageDigest)",
+            "other-digest.yaml": "stage spec changed since approval by bob@acme.test",
         ]
         #expect(expected.count >= 20)
         for (file, reason) in expected {

@@ -46,11 +46,12 @@ public enum ApprovalAuthoring {
     /// Writes and signs the file (and commits both when asked); returns the file's path in the repository.
     public static func write(_ request: ApprovalRequest) throws -> String {
         try checkCandidate(request)
+        let stage = try boundStage(repository: request.repository, pipeline: request.pipeline, stage: request.stage)
         let relative = path(for: request)
         let file = "\(request.repository)/\(relative)"
         try FileManager.default.createDirectory(
             atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(document(request).utf8).write(to: URL(fileURLWithPath: file))
+        try Data(document(request, stageDigest: ApprovalDigest.of(stage)).utf8).write(to: URL(fileURLWithPath: file))
         try? FileManager.default.removeItem(atPath: file + ".sig")
         try run(
             #"ssh-keygen -q -Y sign -f "$PA_KEY" -n pipeline-agent "$PA_FILE""#, ["PA_KEY": request.key, "PA_FILE": file],
@@ -67,16 +68,38 @@ public enum ApprovalAuthoring {
     /// The signing time and a random id lead as a YAML comment, so renewing an approval (after the
     /// stage's spec changed) always writes a new file version, which a new commit adds — even within
     /// the same second.
-    static func document(_ request: ApprovalRequest, signedAt: Date = Date(), id: UUID = UUID()) -> String {
+    static func document(
+        _ request: ApprovalRequest, stageDigest: String, signedAt: Date = Date(), id: UUID = UUID()
+    ) -> String {
         let stamp = "\(ISO8601DateFormatter().string(from: signedAt)), id \(id.uuidString.prefix(8).lowercased())"
         var lines = [
             "# signed with pipeline-agent approve at \(stamp)",
             "apiVersion: \(SpecSchema.apiVersion)", "kind: Approval", "pipeline: \(request.pipeline)", "stage: \(request.stage)",
-            "candidate: \"\(request.candidate)\"", "approver: \(request.approver)",
+            "candidate: \"\(request.candidate)\"", "approver: \(request.approver)", "stageDigest: \(stageDigest)",
         ]
         if let comment = request.comment { lines.append("comment: \(CanonicalJSON.serialize(.string(comment)))") }
         if let expires = request.expires { lines.append("expires: \(ISO8601DateFormatter().string(from: expires))") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The stage an approval for `pipeline`/`stage` vouches for, from the specs in a working copy of the
+    /// watched repository; refuses a pipeline or stage that is not there, or a spec that is invalid.
+    public static func boundStage(repository: String, pipeline: String, stage: String) throws -> Stage {
+        let catalog = try SpecDirectory.catalog(under: URL(fileURLWithPath: repository), display: repository)
+        guard let document = catalog.pipelines.first(where: { $0.pipeline.name == pipeline }) else {
+            let known = catalog.pipelines.map(\.pipeline.name).sorted().joined(separator: ", ")
+            throw ApprovalAuthoringError(
+                description: "no pipeline '\(pipeline)' in \(repository)/pipelines (found: \(known.isEmpty ? "none" : known))")
+        }
+        if let error = catalog.diagnostics.first(where: { $0.file == document.file && $0.severity == .error }) {
+            throw ApprovalAuthoringError(
+                description: "the spec of \(pipeline) is invalid, so there is nothing to approve yet: \(error)")
+        }
+        guard let found = document.pipeline.stage(named: stage) else {
+            let known = document.pipeline.spec.stages.map(\.name).joined(separator: ", ")
+            throw ApprovalAuthoringError(description: "pipeline \(pipeline) has no stage '\(stage)' (stages: \(known))")
+        }
+        return found
     }
 
     private static func checkCandidate(_ request: ApprovalRequest) throws {

@@ -96,24 +96,28 @@ public struct SignedApprovals: ApprovalEvaluator {
         return Verdict(accepted: "signed by \(approval.approver) with \(checked.evidence?.keyFingerprint ?? "?")")
     }
 
-    /// Rejects an approval whose stage spec changed after the commit that added it.
+    /// Rejects an approval whose signed `stageDigest` is not the digest of the stage as it runs now.
+    /// Only the signed bytes decide; the spec at the commit that added the file (when it is known and
+    /// carries the same digest) only explains what changed.
     private func binding(_ checked: CheckedApproval, _ approval: Approval, spec: Stage) -> Verdict? {
-        let commit = checked.evidence?.addedIn ?? ""
-        switch checked.approvedSpec {
-        case .none:
-            return Verdict("cannot tell which commit added \(checked.file), so not what \(approval.approver) approved")
-        case .unavailable(let why):
-            return Verdict("\(why); an approval must be added once the stage's spec is in place")
-        case .stage(let approved):
-            let changes = StageBinding.changes(from: approved, to: spec)
-            guard !changes.isEmpty else { return nil }
-            let fields = changes.map(\.field)
-            let stale = StaleApproval(
-                approver: approval.approver, file: checked.file, commit: commit, changes: StageBinding.lines(of: changes))
+        let current = ApprovalDigest.of(spec)
+        guard let signed = approval.stageDigest else {
             return Verdict(
-                "stage spec changed since approval by \(approval.approver) (commit \(short(commit))): "
-                    + "\(fields.joined(separator: ", ")) changed; a fresh approval is needed", stale: stale)
+                "\(checked.file) does not say which stage spec \(approval.approver) approved (no stageDigest); "
+                    + "sign a fresh approval with `pipeline-agent approve`, or add the digest from `pipeline-agent approval-digest`")
         }
+        guard signed != current else { return nil }
+        let commit = checked.evidence?.addedIn ?? ""
+        var changes: [(field: String, lines: [String])] = []
+        if case .stage(let approved)? = checked.approvedSpec, ApprovalDigest.of(approved) == signed {
+            changes = StageBinding.changes(from: approved, to: spec)
+        }
+        let stale = StaleApproval(
+            approver: approval.approver, file: checked.file, commit: commit, changes: StageBinding.lines(of: changes))
+        let what = changes.isEmpty ? "" : " (commit \(short(commit))): \(changes.map(\.field).joined(separator: ", ")) changed"
+        return Verdict(
+            "stage spec changed since approval by \(approval.approver)\(what); a fresh approval is needed "
+                + "(it approved \(signed.prefix(19))…, the stage is now \(current.prefix(19))…)", stale: stale)
     }
 
     /// One file's verdict; a stale approval carries the difference for `plan` to show.
