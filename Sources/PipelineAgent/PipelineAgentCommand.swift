@@ -15,7 +15,8 @@ struct PipelineAgentCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ApproveCommand.self, ApprovalDigestCommand.self,
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ApproveCommand.self,
+            ApprovalDigestCommand.self,
             AuditCommand.self, StateCommand.self, SchemaCommand.self,
         ]
     )

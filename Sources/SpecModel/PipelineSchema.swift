@@ -175,6 +175,7 @@ public enum SpecSchema {
                 Property(
                     "stageDigest",
                     .string(.pattern(TextPattern("^sha256:[0-9a-f]{64}$", expectation: "sha256: and 64 lowercase hex digits"))),
-                    "Digest of the stage spec approved, from `pipeline-agent approval-digest`; required for the approval to count"),
+                    "Digest of the stage spec approved, from `pipeline-agent approval-digest`; required for the approval to count"
+                ),
             ]))
 }

@@ -75,7 +75,8 @@ struct ApprovalRebindingTests {
         let python = "\(repositoryRoot)/.venv/bin/python"
         let recipe = try runProcess([
             "/bin/sh", "-c",
-            python + #" -c 'import sys,yaml,json; d=yaml.safe_load(open(sys.argv[1])); s=[s for s in d["spec"]["stages"] if s["name"]==sys.argv[2]][0]; print(json.dumps({k:v for k,v in s.items() if k in ("steps","verify","rollback","vars","approvals","windows","timeout")}))' "$1" prod | jq -cjS . | sha256sum"#,
+            python
+                + #" -c 'import sys,yaml,json; d=yaml.safe_load(open(sys.argv[1])); s=[s for s in d["spec"]["stages"] if s["name"]==sys.argv[2]][0]; print(json.dumps({k:v for k,v in s.items() if k in ("steps","verify","rollback","vars","approvals","windows","timeout")}))' "$1" prod | jq -cjS . | sha256sum"#,
             "sh", "\(repo)/pipelines/shop.yaml",
         ])
         #expect(recipe.status == 0, "\(recipe.stderr)")

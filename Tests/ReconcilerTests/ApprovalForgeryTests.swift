@@ -67,7 +67,9 @@ final class ApprovalWorld: @unchecked Sendable {
     /// The `stageDigest` of a stage of `spec`, as `approve` writes it.
     static func digest(of stage: String, in text: String = spec) -> String {
         let file = SpecFile(path: "pipelines/shop.yaml", bytes: Data(text.utf8))
-        guard let found = file.pipelines.first?.pipeline.stage(named: stage) else { return "sha256:" + String(repeating: "0", count: 64) }
+        guard let found = file.pipelines.first?.pipeline.stage(named: stage) else {
+            return "sha256:" + String(repeating: "0", count: 64)
+        }
         return ApprovalDigest.of(found)
     }
 
@@ -137,7 +139,8 @@ struct ApprovalForgeryTests {
         try FileManager.default.createSymbolicLink(
             atPath: world.git.scratch.sub("work/approvals/symlink-sig.yaml.sig"), withDestinationPath: "zz-target.yaml.sig")
         // A trust file inside the watched repository vouching for mallory is ignored.
-        let withoutDigest = world.approval("alice@acme.test", extra: "comment: old style\n")
+        let withoutDigest =
+            world.approval("alice@acme.test", extra: "comment: old style\n")
             .split(separator: "\n").filter { !$0.hasPrefix("stageDigest:") }.joined(separator: "\n") + "\n"
         try world.add("no-digest.yaml", withoutDigest, key: "alice")
         let staging = ApprovalWorld.digest(of: "staging")

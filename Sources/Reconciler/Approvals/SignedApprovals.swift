@@ -104,7 +104,8 @@ public struct SignedApprovals: ApprovalEvaluator {
         guard let signed = approval.stageDigest else {
             return Verdict(
                 "\(checked.file) does not say which stage spec \(approval.approver) approved (no stageDigest); "
-                    + "sign a fresh approval with `pipeline-agent approve`, or add the digest from `pipeline-agent approval-digest`")
+                    + "sign a fresh approval with `pipeline-agent approve`, or add the digest from `pipeline-agent approval-digest`"
+            )
         }
         guard signed != current else { return nil }
         let commit = checked.evidence?.addedIn ?? ""
