@@ -21,6 +21,8 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
+        // Observe commands run here too: the same protections as `run`.
+        try AgentProcess.harden(stateDirectory: config.stateDirectory)
         let session = try AgentSession(config: config, logger: Logger(label: "pipeline-agent.plan"))
         session.readOnly = true
         // The mirror is the running agent's to fetch into: next to it, plan from its last fetch.

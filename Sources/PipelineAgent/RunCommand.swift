@@ -28,6 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let logger = Logger(label: "pipeline-agent")
+        try AgentProcess.harden(stateDirectory: config.stateDirectory)
         // Held until the process exits; the kernel releases it even on kill -9.
         let lock = try StateDirectoryLock(directory: config.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
@@ -36,6 +37,8 @@ struct RunCommand: AsyncParsableCommand {
             pollInterval: config.source.pollInterval?.seconds ?? 60,
             shutdownGrace: .milliseconds(config.shutdownGrace?.milliseconds ?? 10_000))
         let session = try AgentSession(config: config, logger: logger)
+        try session.isolation.enforce(config.execution?.requireIsolation == true)
+        FileHandle.standardError.write(Data("isolation: \(session.isolation.summary)\n".utf8))
         let loop = try ReconcileLoop(session: session, cancellation: runtime.cancellation)
         if once { return try runOnce(loop) }
         var services: [any Service] = [ReconcilerService(loop: loop, session: session, runtime: runtime, logger: logger)]

@@ -20,7 +20,9 @@ struct StatusCommand: ParsableCommand {
         let config = try options.load()
         let plan = try StatusReport.current(SQLiteStateStore(directory: config.stateDirectory, readOnly: true))
         switch output {
-        case .text: print(PlanText.render(plan, title: "Status"), terminator: "")
+        case .text:
+            print(PlanText.render(plan, title: "Status"), terminator: "")
+            print("Isolation: \(StepIsolation.resolve(config.execution).summary)")
         case .json: print(try plan.json())
         }
     }

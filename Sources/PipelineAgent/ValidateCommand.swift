@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reconciler
 import SpecModel
 
 /// `pipeline-agent validate [DIR]`: the check a team runs on every pull request.
@@ -57,7 +58,14 @@ extension ValidateCommand {
     func configDiagnostics(_ catalog: SpecCatalog) -> [Diagnostic] {
         guard let config else { return [] }
         switch AgentConfigLoader.load(path: config) {
-        case .success(let loaded): return AgentConfigCheck.diagnostics(for: loaded, catalog: catalog)
+        case .success(let loaded):
+            let isolation = StepIsolation.resolve(loaded.execution)
+            guard !isolation.isComplete else { return AgentConfigCheck.diagnostics(for: loaded, catalog: catalog) }
+            let at = loaded.locations["execution"] ?? .start
+            let severity: Severity = loaded.execution?.requireIsolation == true ? .error : .warning
+            return AgentConfigCheck.diagnostics(for: loaded, catalog: catalog) + [
+                Diagnostic(severity, file: config, at: at, "on this host, \(isolation.summary)")
+            ]
         case .failure(let error): return error.diagnostics
         }
     }

@@ -13,6 +13,8 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     public var protect: [ProtectRule]?
     /// How long a running step may finish after SIGTERM before it is killed (default 10s).
     public var shutdownGrace: SpecDuration?
+    /// Where steps run: as which OS users, and where their checkouts are made.
+    public var execution: ExecutionConfig?
 
     /// The file this configuration was read from; relative paths resolve against its directory.
     public var baseDirectory: String = "."
@@ -21,7 +23,7 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     public var locations: [String: SourceLocation] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case source, state, trust, http, notifications, secrets, protect, shutdownGrace
+        case source, state, trust, http, notifications, secrets, protect, shutdownGrace, execution
     }
 
     /// A path from the config, made absolute against the config file's directory.
@@ -33,6 +35,28 @@ public struct AgentConfig: Sendable, Hashable, Codable {
 
     /// The state directory, absolute.
     public var stateDirectory: String { resolve(state.path) }
+
+    /// Where checkouts are made: `execution.workDirectory`, or a sibling of the state directory
+    /// (`<state>-work`), because the state directory itself is the agent's alone (0700).
+    public var workDirectory: String { execution?.workDirectory.map(resolve) ?? stateDirectory + "-work" }
+}
+
+/// Where steps run (`docs/operations.md`, "Isolation").
+public struct ExecutionConfig: Sendable, Hashable, Codable {
+    /// The OS user steps, checks, rollback, health and observe commands run as.
+    public var stepUser: String?
+    /// Users by `pipeline/stage` glob (`"*/prod": pa-prod`); the first match in key order wins.
+    public var users: [String: String]?
+    /// Refuse to start when steps would run as the agent's own user.
+    public var requireIsolation: Bool?
+    /// Where checkouts are made (default `<state>-work`).
+    public var workDirectory: String?
+
+    public init(stepUser: String? = nil, users: [String: String]? = nil, requireIsolation: Bool? = nil) {
+        self.stepUser = stepUser
+        self.users = users
+        self.requireIsolation = requireIsolation
+    }
 }
 
 /// The watched repository.

@@ -80,21 +80,40 @@ public struct AgentConfigCheck {
         }
     }
 
+    /// Grants name `pipeline/stage` globs; a grant that reaches a stage no `protect` rule covers is a
+    /// secret any committer can read (they decide what that stage runs).
     private mutating func checkSecrets() {
-        let known = Set(stagesByPipeline.flatMap { $0.stages.map(\.name) })
+        let pairs = stagesByPipeline.flatMap { pipeline in pipeline.stages.map { "\(pipeline.pipeline)/\($0.name)" } }
         for (name, grant) in (config.secrets ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard let stages = grant.stages, !stages.isEmpty else {
+            guard let patterns = grant.stages, !patterns.isEmpty else {
                 report(
                     .warning, "secrets.\(name)",
-                    "secret \(name) has no stages, so no step sees it; grant it with stages: [<stage>, …]")
+                    "secret \(name) has no stages, so no step sees it; grant it with stages: [<pipeline>/<stage>, …]")
                 continue
             }
-            for stage in stages where !known.isEmpty && !known.contains(stage) {
-                report(
-                    .warning, "secrets.\(name).stages",
-                    "secret \(name) is granted to stage '\(stage)', which no pipeline has\(suggestion(stage, known.sorted()))")
+            for pattern in patterns {
+                let reached = pairs.filter { ProtectFloor.glob(pattern, matches: $0) }
+                if !pairs.isEmpty, reached.isEmpty {
+                    report(
+                        .warning, "secrets.\(name).stages",
+                        "secret \(name) is granted to '\(pattern)', which matches no pipeline/stage"
+                            + suggestion(pattern, pairs.sorted()))
+                }
+                for pair in (pairs.isEmpty ? [pattern] : reached) where !protected(pair) {
+                    report(
+                        .warning, "secrets.\(name).stages",
+                        "secret \(name) reaches \(pair), which no protect rule covers: anyone who can merge to the watched "
+                            + "branch can add a step there that reads it; protect that stage or narrow the grant")
+                }
             }
         }
+    }
+
+    /// Whether a `protect` rule matches the pair (a glob pair is covered when a rule's globs match it as written).
+    private func protected(_ pair: String) -> Bool {
+        let parts = pair.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return false }
+        return !floor.rules(pipeline: parts[0], stage: parts[1]).isEmpty
     }
 
     private mutating func checkChannels() {

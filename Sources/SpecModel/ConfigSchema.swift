@@ -67,9 +67,34 @@ enum ConfigSchema {
                                 "secret",
                                 [
                                     Property("env", envName, required: true, "Environment variable holding the value"),
-                                    Property("stages", .array(of: text, minItems: 0), "Stages whose steps see it"),
-                                ])), keyPattern: SpecSchema.envName), "Secrets granted per stage"),
+                                    Property(
+                                        "stages", .array(of: stageGlob, minItems: 0),
+                                        "pipeline/stage pairs (globs) whose steps see it"),
+                                ])), keyPattern: SpecSchema.envName), "Secrets granted per pipeline/stage"),
                 Property("protect", .array(of: protectRule, minItems: 0), "Policy floor the repository cannot loosen"),
                 Property("shutdownGrace", SpecSchema.duration, "How long a running step may finish after SIGTERM (default 10s)"),
+                Property("execution", execution, "Where steps run: OS users and the checkout directory"),
+            ]))
+
+    /// A `pipeline/stage` pair of globs: a bare stage name would reach any new pipeline's stage of that name.
+    static let stageGlob = SchemaType.string(
+        .pattern(
+            TextPattern(
+                "^[^/\\s]+/[^/\\s]+$",
+                expectation: "a pipeline/stage pair such as olist-analytics/prod (globs allowed, e.g. */prod); "
+                    + "a bare stage name would also reach any new pipeline's stage of that name")))
+
+    static let userName = SchemaType.string(
+        .pattern(TextPattern("^[a-z_][a-z0-9_-]*[$]?$", expectation: "an OS user name such as pa-step")))
+
+    static let execution = SchemaType.object(
+        ObjectSchema(
+            "execution",
+            [
+                Property("stepUser", userName, "OS user that steps run as (the agent needs root to switch)"),
+                Property(
+                    "users", .map(of: userName, keyPattern: nil), "OS user per pipeline/stage glob, e.g. \"*/prod\": pa-prod"),
+                Property("requireIsolation", .boolean, "Refuse to start when steps would run as the agent's own user"),
+                Property("workDirectory", text, "Where checkouts are made (default <state>-work)"),
             ]))
 }

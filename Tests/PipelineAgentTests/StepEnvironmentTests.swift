@@ -17,7 +17,7 @@ struct StepEnvironmentTests {
         }.joined(separator: "\n")
         let secret = "hunter2-\(UUID().uuidString.prefix(8))"
         let fixture = try AgentFixture(
-            stages: stages, extraConfig: "secrets:\n  DB_PASSWORD: {env: PA_TEST_DB_PASSWORD, stages: [prod]}\n")
+            stages: stages, extraConfig: "secrets:\n  DB_PASSWORD: {env: PA_TEST_DB_PASSWORD, stages: [shop/prod]}\n")
         let result = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root, "PA_TEST_DB_PASSWORD": secret])
         #expect(result.status == 0, "\(result.stderr)")
 
@@ -26,7 +26,7 @@ struct StepEnvironmentTests {
         for expected in ["PA_PIPELINE=shop", "PA_STAGE=dev", "PA_CANDIDATE=\(head)", "PA_PREVIOUS=", "LIMIT=10000", "FLAG=true"] {
             #expect(dev.contains(expected + "\n"), "dev misses \(expected)")
         }
-        #expect(dev.contains("PA_CHECKOUT=\(fixture.root)/state/work/"))
+        #expect(dev.contains("PA_CHECKOUT=\(fixture.root)/state-work/"))
         #expect(!dev.contains(secret), "dev must not see prod's secret")
         #expect(!dev.contains("PA_TEST_DB_PASSWORD"), "the agent's own copy of the secret is not passed on")
         let prod = try String(contentsOfFile: "\(fixture.root)/prod.env", encoding: .utf8)
@@ -58,7 +58,7 @@ struct StepEnvironmentTests {
         let secret = "s3cr/t+\(UUID().uuidString.prefix(8))&x"
         let config = """
             secrets:
-              DB_PASSWORD: {env: PA_TEST_DB_PASSWORD, stages: [prod]}
+              DB_PASSWORD: {env: PA_TEST_DB_PASSWORD, stages: [shop/prod]}
             notifications:
               team: {type: webhook, url: "\(receiver.url("/team"))"}
 

@@ -25,7 +25,7 @@ struct ValidateConfigTests {
           analytics-production: {type: slack, urlEnv: SLACK_URL}
           on-call: {type: pagerduty, routingKeyEnv: PD_KEY}
         secrets:
-          DBT_PROD_PASSWORD: {env: DBT_PROD_PASSWORD, stages: [prod]}
+          DBT_PROD_PASSWORD: {env: DBT_PROD_PASSWORD, stages: [olist-analytics/prod]}
         protect:
           - {pipeline: "*", stage: prod, promotion: manual, minApprovals: 2, approvers: [alice@acme.test, bob@acme.test, carol@acme.test]}
 
@@ -55,7 +55,7 @@ struct ValidateConfigTests {
         let config = Self.goodConfig
             .replacingOccurrences(of: "./repo", with: "./no-such-repo")
             .replacingOccurrences(of: "stage: prod,", with: "stage: prd,")
-            .replacingOccurrences(of: "stages: [prod]}", with: "}")
+            .replacingOccurrences(of: "stages: [olist-analytics/prod]}", with: "}")
         try scratch.write("agent.yaml", config)
         let result = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
         #expect(result.status == 1)

@@ -42,8 +42,10 @@ public final class AgentSession {
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
         specReader = SpecReader(logger: logger)
+        isolation = StepIsolation.resolve(config.execution)
+        checkouts = CheckoutArea(root: config.workDirectory)
         observer = DriftObserver(
-            stateDirectory: config.stateDirectory, environment: StepEnvironment(config: config), runner: runner)
+            checkouts: checkouts, environment: StepEnvironment(config: config), isolation: isolation, runner: runner)
         approvalCollector = ApprovalCollector(
             allowedSigners: config.trust.map { config.resolve($0.allowedSigners) },
             workDirectory: "\(config.stateDirectory)/tmp", scanner: scanner, runner: runner)
@@ -51,6 +53,10 @@ public final class AgentSession {
 
     /// The agent config's `protect` rules.
     public let floor: ProtectFloor
+    /// Which OS user each stage's processes run as, and what could not be isolated.
+    public let isolation: StepIsolation
+    /// Where candidates are checked out.
+    public let checkouts: CheckoutArea
 
     /// The approval rules over the approval files at the branch head, checked (and cached) by blob,
     /// each with the stage's spec as it was when the file was added.
@@ -174,7 +180,7 @@ public final class AgentSession {
         let stages = try store.stages()
         let promotions = try store.promotions()
         let approvals = try approvals(now: now)
-        let observed = observer.observe(inputs, stages: stages, promotions: promotions)
+        let observed = observer.observe(inputs, stages: stages, repository: try openRepository())
         return PassSnapshot(
             input: PlanInput(
                 pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: now, observed: observed,

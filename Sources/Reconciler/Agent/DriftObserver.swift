@@ -1,39 +1,43 @@
 import Foundation
+import GitSource
 import SpecModel
 
 /// Runs each deployed stage's `observe` command and reports what it says is really deployed.
 struct DriftObserver {
-    let stateDirectory: String
+    let checkouts: CheckoutArea
     let environment: StepEnvironment
+    let isolation: StepIsolation
     let runner: any CommandRunner
 
     /// Observed candidate ids by stage; stages without `observe`, or not deployed, are absent.
     /// A command that fails or prints nothing reports nothing (the stage is not called drifted on no evidence).
-    func observe(_ inputs: [PipelineInput], stages: [StageKey: StageRecord], promotions: [PromotionRecord]) -> [StageKey: String]
-    {
+    /// Each command runs as the stage's step user in a fresh checkout of the deployed candidate.
+    func observe(_ inputs: [PipelineInput], stages: [StageKey: StageRecord], repository: GitRepository) -> [StageKey: String] {
         var observed: [StageKey: String] = [:]
         for input in inputs {
             guard let pipeline = input.pipeline else { continue }
             for stage in pipeline.spec.stages {
                 let key = StageKey(pipeline.name, stage.name)
                 guard let spec = stage.observe, let current = stages[key]?.current else { continue }
-                let checkout = promotions.checkout(deploying: current, in: key, stateDirectory: stateDirectory)
                 let action = PromotionAction(key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage)
-                if let id = run(
-                    spec, checkout: checkout, variables: environment.variables(for: action, promotionID: 0, checkout: checkout))
-                {
-                    observed[key] = id
+                let user = isolation.user(for: key)
+                let id = checkouts.withCheckout(current, from: repository, owner: user) { checkout -> String? in
+                    guard let checkout else { return nil }
+                    let variables = environment.variables(for: action, promotionID: 0, checkout: checkout)
+                    return run(spec, checkout: checkout, variables: variables, user: user)
                 }
+                if let id { observed[key] = id }
             }
         }
         return observed
     }
 
-    private func run(_ spec: ObserveSpec, checkout: String, variables: [String: String]) -> String? {
+    private func run(_ spec: ObserveSpec, checkout: String, variables: [String: String], user: StepUser?) -> String? {
         let directory = spec.workdir.map { "\(checkout)/\($0)" } ?? checkout
         let result = runner.capture(
-            spec.run, directory: FileManager.default.fileExists(atPath: directory) ? directory : stateDirectory,
-            environment: variables, timeout: .milliseconds(spec.timeout?.milliseconds ?? 60_000), limit: 4096)
+            spec.run, directory: FileManager.default.fileExists(atPath: directory) ? directory : checkout,
+            environment: variables, timeout: .milliseconds(spec.timeout?.milliseconds ?? 60_000), limit: 4096, user: user,
+            redactor: environment.redactor)
         let last = result.output.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) ?? ""
         return result.succeeded && !last.isEmpty ? last : nil
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GitSource
 import SpecModel
 
 /// A stage whose health changed, for the recorder.
@@ -21,9 +22,10 @@ final class HealthMonitor {
     }
 
     /// Runs the checks that are due; returns the health changes and when the next checks are due.
-    func runDue(_ inputs: [PipelineInput], now: Date) throws -> (changes: [HealthChange], next: Date?) {
+    func runDue(
+        _ inputs: [PipelineInput], now: Date, repository: GitRepository
+    ) throws -> (changes: [HealthChange], next: Date?) {
         let stages = try context.store.stages()
-        let promotions = try context.store.promotions()
         var next: Date?
         var changes: [HealthChange] = []
         for pipeline in inputs.compactMap(\.pipeline) {
@@ -33,15 +35,9 @@ final class HealthMonitor {
                 let due = lastRun[key].map { $0.addingTimeInterval(health.interval.timeInterval) } ?? now
                 if due <= now {
                     lastRun[key] = now
-                    let checkout = promotions.checkout(deploying: current, in: key, stateDirectory: context.stateDirectory)
                     let action = PromotionAction(
                         key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage)
-                    let results = health.checks.map { check in
-                        Verification.run(
-                            check, checkout: checkout,
-                            environment: context.environment.variables(for: action, promotionID: 0, checkout: checkout),
-                            notBefore: .distantPast, logDirectory: "\(context.stateDirectory)/logs", runner: context.runner)
-                    }
+                    let results = check(health.checks, of: action, repository: repository)
                     let worst = results.map(\.health).max() ?? .unknown
                     if worst != record.health {
                         changes.append(HealthChange(action: action, from: record.health, to: worst, results: results))
@@ -52,5 +48,25 @@ final class HealthMonitor {
             }
         }
         return (changes, next)
+    }
+
+    /// Runs the checks as the stage's step user in a fresh checkout of the deployed candidate.
+    private func check(_ checks: [Check], of action: PromotionAction, repository: GitRepository) -> [CheckResult] {
+        let user = context.isolation.user(for: action.key)
+        return context.checkouts.withCheckout(action.candidate, from: repository, owner: user) { checkout in
+            guard let checkout else {
+                return checks.map {
+                    CheckResult(
+                        name: $0.name, level: .failed, measured: nil, message: "cannot check out \(short(action.candidate))")
+                }
+            }
+            return checks.map { check in
+                Verification.run(
+                    check, checkout: checkout,
+                    environment: context.environment.variables(for: action, promotionID: 0, checkout: checkout),
+                    notBefore: .distantPast, logDirectory: "\(context.stateDirectory)/logs", runner: context.runner, user: user,
+                    redactor: context.environment.redactor)
+            }
+        }
     }
 }

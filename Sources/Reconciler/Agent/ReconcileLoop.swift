@@ -50,6 +50,8 @@ public final class ReconcileLoop {
             clock: session.clock, logger: session.logger, cancellation: cancellation)
         context.notifier = notifier
         context.runner = session.runner
+        context.isolation = session.isolation
+        context.checkouts = session.checkouts
         executor = PromotionExecutor(context: context)
         health = HealthMonitor(context: context)
     }
@@ -75,7 +77,7 @@ public final class ReconcileLoop {
 
     /// Runs the health checks that are due and records what changed; returns when the next are due.
     func checkHealth(now: Date) throws -> Date? {
-        let (changes, next) = try health.runDue(session.pipelineInputs().inputs, now: now)
+        let (changes, next) = try health.runDue(session.pipelineInputs().inputs, now: now, repository: session.openRepository())
         for change in changes { try recorder.healthChanged(change) }
         return next
     }

@@ -31,6 +31,9 @@ struct CheckRunner {
     let notBefore: Date
     let cancellation: CancellationFlag?
     var runner: any CommandRunner = SystemCommandRunner()
+    /// The OS user check commands run as (the stage's step user).
+    var user: StepUser? = nil
+    var redactor: SecretRedactor = .none
 
     func run(_ check: Check) -> CheckResult {
         if let command = check.run { return runCommand(check, command) }
@@ -45,7 +48,7 @@ struct CheckRunner {
             CommandRequest(
                 command, directory: check.workdir.map { "\(checkout)/\($0)" } ?? checkout, environment: environment,
                 logPath: logPath, timeout: .milliseconds(check.timeout?.milliseconds ?? 600_000), captureLimit: 1 << 20,
-                cancellation: cancellation))
+                cancellation: cancellation, user: user, redactor: redactor))
         guard outcome.succeeded else {
             return CheckResult(name: check.name, level: .failed, measured: nil, message: "exit status \(outcome.exitStatus)")
         }
@@ -106,11 +109,12 @@ enum HTTPCheck {
 public enum Verification {
     public static func run(
         _ check: Check, checkout: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        notBefore: Date, logDirectory: String? = nil, runner: any CommandRunner = SystemCommandRunner()
+        notBefore: Date, logDirectory: String? = nil, runner: any CommandRunner = SystemCommandRunner(),
+        user: StepUser? = nil, redactor: SecretRedactor = .none
     ) -> CheckResult {
         CheckRunner(
             checkout: checkout, environment: environment, logDirectory: logDirectory ?? checkout, notBefore: notBefore,
-            cancellation: nil, runner: runner
+            cancellation: nil, runner: runner, user: user, redactor: redactor
         ).run(check)
     }
 }

@@ -12,11 +12,18 @@ public struct CommandRequest: Sendable {
     public var cancellation: CancellationFlag?
     /// Where the process group id is kept while it runs, for a restarted agent to clean up.
     public var groupFile: String?
+    /// The OS user it runs as; nil: the agent's own.
+    public var user: StepUser?
+    /// Secrets removed from the output before it reaches the log file.
+    public var redactor: SecretRedactor = .none
 
     public init(
         _ command: String, directory: String, environment: [String: String], logPath: String, timeout: Duration,
-        captureLimit: Int, cancellation: CancellationFlag? = nil, groupFile: String? = nil
+        captureLimit: Int, cancellation: CancellationFlag? = nil, groupFile: String? = nil, user: StepUser? = nil,
+        redactor: SecretRedactor = .none
     ) {
+        self.user = user
+        self.redactor = redactor
         self.command = command
         self.directory = directory
         self.environment = environment
@@ -43,7 +50,7 @@ public struct SystemCommandRunner: CommandRunner {
         ProcessRunner.run(
             request.command, directory: request.directory, environment: request.environment, logPath: request.logPath,
             timeout: request.timeout, captureLimit: request.captureLimit, cancellation: request.cancellation,
-            groupFile: request.groupFile)
+            groupFile: request.groupFile, user: request.user, redactor: request.redactor)
     }
 }
 
@@ -51,13 +58,14 @@ extension CommandRunner {
     /// Runs a short command and returns whether it succeeded and what it printed (stdout and stderr).
     public func capture(
         _ command: String, directory: String, environment: [String: String], timeout: Duration = .seconds(60),
-        limit: Int = 65_536
+        limit: Int = 65_536, user: StepUser? = nil, redactor: SecretRedactor = .none
     ) -> (succeeded: Bool, output: String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("pa-capture-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let outcome = run(
             CommandRequest(
-                command, directory: directory, environment: environment, logPath: log, timeout: timeout, captureLimit: limit))
+                command, directory: directory, environment: environment, logPath: log, timeout: timeout, captureLimit: limit,
+                user: user, redactor: redactor))
         return (outcome.succeeded, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 }

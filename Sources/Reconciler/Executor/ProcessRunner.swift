@@ -40,16 +40,18 @@ public enum ProcessRunner {
 
     public static func run(
         _ command: String, directory: String, environment: [String: String], logPath: String,
-        timeout: Duration, captureLimit: Int, cancellation: CancellationFlag? = nil, groupFile: String? = nil
+        timeout: Duration, captureLimit: Int, cancellation: CancellationFlag? = nil, groupFile: String? = nil,
+        user: StepUser? = nil, redactor: SecretRedactor = .none
     ) -> ProcessOutcome {
         let start = ContinuousClock.now
         let output: OutputCapture
         do {
-            output = try OutputCapture(path: logPath, limit: captureLimit)
+            output = try OutputCapture(path: logPath, limit: captureLimit, redactor: redactor)
         } catch {
             return ProcessOutcome(ending: .couldNotStart("cannot open \(logPath): \(error)"), duration: .zero, droppedBytes: 0)
         }
-        let spawned = Spawner.spawn(command, directory: directory, environment: environment, outputDescriptor: output.writeEnd)
+        let spawned = Spawner.spawn(
+            command, directory: directory, environment: environment, outputDescriptor: output.writeEnd, user: user)
         output.closeWriteEnd()
         guard case .success(let pid) = spawned else {
             output.finish()
@@ -61,9 +63,10 @@ public enum ProcessRunner {
         // Written so that an agent restarted after a crash can stop what this step left running.
         if let groupFile { try? Data(String(pid).utf8).write(to: URL(fileURLWithPath: groupFile)) }
         let ending = wait(pid: pid, deadline: start + timeout, cancellation: cancellation)
-        // The step is over: whatever it left in its process group (`./server &`) dies with it, so that
-        // nothing holds the output pipe open and the agent never waits on a leftover.
-        kill(-pid, SIGKILL)
+        LiveChildren.shared.reaped(pid)
+        // The step is over: whatever it left (`./server &`, a `setsid` daemon, anything of its user) dies
+        // with it, so that nothing holds the output pipe open and the agent never waits on a leftover.
+        Leftovers.kill(group: pid, user: user)
         if let groupFile { try? FileManager.default.removeItem(atPath: groupFile) }
         output.finish(within: leftoverGrace)
         var outcome = ProcessOutcome(ending: ending, duration: ContinuousClock.now - start, droppedBytes: output.dropped)

@@ -18,6 +18,10 @@ public struct ExecutionContext: Sendable {
     public var notifier: NotificationDispatcher?
     /// Starts every process: steps, checks, rollback, health checks.
     public var runner: any CommandRunner = SystemCommandRunner()
+    /// Which OS user each stage's processes run as.
+    public var isolation: StepIsolation = .none
+    /// Where candidates are checked out (default `<state>-work`).
+    public var checkouts: CheckoutArea
 
     public init(
         store: any StateStore, audit: AuditLog, stateDirectory: String, environment: StepEnvironment,
@@ -30,6 +34,7 @@ public struct ExecutionContext: Sendable {
         self.clock = clock
         self.logger = logger
         self.cancellation = cancellation
+        self.checkouts = CheckoutArea(root: stateDirectory + "-work")
     }
 }
 
@@ -46,6 +51,7 @@ public struct PromotionExecutor {
         _ action: PromotionAction, repository: GitRepository, approvals: [ApprovalEvidence] = []
     ) throws -> (status: PromotionStatus, id: Int64) {
         let started = context.clock()
+        let checkout = context.checkouts.newPath()
         let promotion = try context.store.startPromotion(
             action.key, candidate: action.candidate, previous: action.previous, specDigest: StageDigest.of(action.stage),
             at: started)
@@ -55,10 +61,13 @@ public struct PromotionExecutor {
                 [
                     "promotionId": .int(promotion.id), "previous": action.previous.map(JSONValue.string) ?? .null,
                     "approvals": .array(approvals.map(\.json)), "specDigest": .string(promotion.specDigest),
+                    "checkout": .string(checkout), "runAs": .string(context.isolation.user(for: action.key)?.name ?? "agent"),
                 ]))
         notify(.promotionStarted, action, "\(action.key): promoting \(short(action.candidate))", .info)
-        let run = PromotionRun(context: context, action: action, promotion: promotion)
+        let run = PromotionRun(context: context, action: action, promotion: promotion, checkoutPath: checkout)
         let (status, reason) = try execute(run, repository: repository)
+        // Only after the terminal record: a crash before it leaves the checkout for this promotion's resume.
+        context.checkouts.remove(checkout)
         let why = reason.map { ": \($0)" } ?? ""
         switch status {
         case .succeeded:

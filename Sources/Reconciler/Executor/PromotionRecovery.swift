@@ -29,12 +29,14 @@ struct PromotionRecovery {
         let records = try AuditReader.records(at: context.audit.path)
         for promotion in running {
             let progress = Self.progress(of: promotion.id, in: records)
-            try recover(promotion, progress: progress, specs: specs, repository: repository)
+            let checkout = Self.checkout(of: promotion.id, in: records) ?? context.checkouts.newPath()
+            try recover(promotion, progress: progress, checkout: checkout, specs: specs, repository: repository)
         }
     }
 
     private func recover(
-        _ promotion: PromotionRecord, progress: Progress, specs: [String: Pipeline], repository: GitRepository
+        _ promotion: PromotionRecord, progress: Progress, checkout: String, specs: [String: Pipeline],
+        repository: GitRepository
     ) throws {
         if case .ended(let status, let reason) = progress {
             try context.store.finishPromotion(PromotionOutcome(promotion, status: status, reason: reason, at: context.clock()))
@@ -48,8 +50,11 @@ struct PromotionRecovery {
         }
         let action = PromotionAction(
             key: promotion.key, candidate: promotion.candidate, previous: promotion.previous, pipeline: pipeline, stage: stage)
-        let run = PromotionRun(context: context, action: action, promotion: promotion)
+        let run = PromotionRun(
+            context: context, action: action, promotion: promotion, checkoutPath: checkout, resuming: true)
+        defer { context.checkouts.remove(checkout) }
         ProcessRunner.killLeftover(groupFile: run.groupFile)
+        if let user = run.user { Leftovers.killEveryProcess(of: user) }
         switch progress {
         case .unannounced:
             _ = try run.finish(.interrupted, reason: "the agent stopped before the promotion was announced; nothing ran")
@@ -100,6 +105,11 @@ struct PromotionRecovery {
             }
         }
         return progress
+    }
+
+    /// The checkout `promotion.started` named (a path in the checkout area, never guessed).
+    static func checkout(of id: Int64, in records: [AuditRecord]) -> String? {
+        records.first { $0.type == "promotion.started" && $0.detail["promotionId"] == .int(id) }?.detail["checkout"]?.stringValue
     }
 
     static func terminalStatus(_ record: AuditRecord) -> PromotionStatus {

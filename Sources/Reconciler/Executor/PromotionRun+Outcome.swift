@@ -6,7 +6,7 @@ extension PromotionRun {
     func verify(notBefore: Date) throws -> String? {
         let runner = CheckRunner(
             checkout: checkoutPath, environment: environment, logDirectory: logDirectory, notBefore: notBefore,
-            cancellation: context.cancellation, runner: context.runner)
+            cancellation: context.cancellation, runner: context.runner, user: user, redactor: context.environment.redactor)
         var failures: [String] = []
         for check in action.stage.verify ?? [] {
             let result = runner.run(check)

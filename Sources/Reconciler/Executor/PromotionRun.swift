@@ -14,17 +14,28 @@ struct PromotionRun {
     let logDirectory: String
     let deadline: ContinuousClock.Instant?
 
-    init(context: ExecutionContext, action: PromotionAction, promotion: PromotionRecord) {
+    /// Set when a restarted agent finishes this promotion: its own checkout is reused if it is still there.
+    let resuming: Bool
+
+    /// `checkoutPath` is fresh and unguessable (`CheckoutArea.newPath`), and named in `promotion.started`.
+    init(
+        context: ExecutionContext, action: PromotionAction, promotion: PromotionRecord, checkoutPath: String,
+        resuming: Bool = false
+    ) {
         self.context = context
         self.action = action
         self.promotion = promotion
-        checkoutPath = "\(context.stateDirectory)/work/\(promotion.id)"
+        self.checkoutPath = checkoutPath
+        self.resuming = resuming
         logDirectory = "\(context.stateDirectory)/logs/\(promotion.id)"
         deadline = action.stage.timeout.map { .now + .milliseconds($0.milliseconds) }
     }
 
     /// Holds the running step's process group id while it runs.
     var groupFile: String { "\(logDirectory)/running-step.pgid" }
+
+    /// The OS user this stage's processes run as (nil: the agent's own).
+    var user: StepUser? { context.isolation.user(for: action.key) }
 
     var environment: [String: String] {
         context.environment.variables(for: action, promotionID: promotion.id, checkout: checkoutPath)
@@ -35,11 +46,8 @@ struct PromotionRun {
     @discardableResult
     func checkout(_ repository: GitRepository) throws -> Date {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: checkoutPath) { return Date() }
-        guard let id = ObjectID(hex: action.candidate) else {
-            throw GitError(.invalidArgument, operation: "check out", message: "\(action.candidate) is not a commit id")
-        }
-        try repository.materialize(id, into: checkoutPath)
+        try context.checkouts.materialize(
+            action.candidate, into: checkoutPath, from: repository, owner: user, resume: resuming)
         return Date()
     }
 
@@ -80,7 +88,7 @@ struct PromotionRun {
             CommandRequest(
                 step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
                 logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
-                groupFile: groupFile))
+                groupFile: groupFile, user: user, redactor: context.environment.redactor))
         let (digest, lastLine) = redactAndDigest(logPath)
         let result = StepResult(outcome, failure: describeFailure(outcome, step: step, limitedByStage: limitedByStage))
             .explained(by: lastLine, step: step.name)

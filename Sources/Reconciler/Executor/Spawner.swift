@@ -9,7 +9,8 @@ struct SpawnError: Error {
 /// threads block some signals, and a child must not inherit that) and a chosen directory.
 enum Spawner {
     static func spawn(
-        _ command: String, directory: String, environment: [String: String], outputDescriptor: Int32
+        _ command: String, directory: String, environment: [String: String], outputDescriptor: Int32,
+        user: StepUser? = nil
     ) -> Result<pid_t, SpawnError> {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -40,16 +41,38 @@ enum Spawner {
             return .failure(SpawnError(text: "this C library cannot close inherited descriptors"))
         }
 
-        let arguments = ["/bin/sh", "-c", command]
-        let environmentLines = environment.map { "\($0.key)=\($0.value)" }.sorted()
+        let (program, arguments, variables) = commandLine(command, environment: environment, user: user)
+        let environmentLines = variables.map { "\($0.key)=\($0.value)" }.sorted()
         var pid: pid_t = 0
-        let result = withCStrings(arguments) { argv in
-            withCStrings(environmentLines) { envp in
-                posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
+        let result = LiveChildren.shared.spawning {
+            let result = withCStrings(arguments) { argv in
+                withCStrings(environmentLines) { envp in
+                    posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+                }
             }
+            return (result, result == 0 ? pid : nil)
         }
-        guard result == 0 else { return .failure(SpawnError(text: "cannot start /bin/sh: \(String(cString: strerror(result)))")) }
+        guard result == 0 else {
+            return .failure(SpawnError(text: "cannot start \(program): \(String(cString: strerror(result)))"))
+        }
         return .success(pid)
+    }
+
+    /// `/bin/sh -c command`, behind `setpriv` when the command runs as another user: real and effective
+    /// ids switched, supplementary groups dropped, no privilege gained through setuid files.
+    static func commandLine(
+        _ command: String, environment: [String: String], user: StepUser?
+    ) -> (program: String, arguments: [String], environment: [String: String]) {
+        guard let user else { return ("/bin/sh", ["/bin/sh", "-c", command], environment) }
+        var variables = environment
+        variables["HOME"] = user.home
+        variables["USER"] = user.name
+        variables["LOGNAME"] = user.name
+        let arguments = [
+            StepIsolation.switcher, "--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--no-new-privs", "--",
+            "/bin/sh", "-c", command,
+        ]
+        return (StepIsolation.switcher, arguments, variables)
     }
 
     private typealias AddChdir =
@@ -98,8 +121,11 @@ final class OutputCapture: @unchecked Sendable {
     private var failure: String?
     /// Set once `finish` closed the file: the reader then only drains the pipe.
     private var abandoned = false
+    /// Secrets never reach the file, not even while the step runs.
+    private var stream: StreamRedactor
 
-    init(path: String, limit: Int) throws {
+    init(path: String, limit: Int, redactor: SecretRedactor = .none) throws {
+        stream = StreamRedactor(redactor)
         file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard file >= 0 else { throw SpawnError(text: "cannot create \(path): \(String(cString: strerror(errno)))") }
         var descriptors: [Int32] = [0, 0]
@@ -127,6 +153,7 @@ final class OutputCapture: @unchecked Sendable {
     func finish(within grace: Duration = .seconds(2)) {
         _ = done.wait(timeout: .now() + grace.timeInterval)
         lock.withLock {
+            if !abandoned { keep(stream.finish()) }
             abandoned = true
             if fsync(file) != 0, failure == nil { failure = "sync failed: \(String(cString: strerror(errno)))" }
             close(file)
@@ -140,15 +167,24 @@ final class OutputCapture: @unchecked Sendable {
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
             lock.withLock {
-                let room = failure == nil && !abandoned ? max(0, limit - kept) : 0
-                let keep = min(room, count)
-                let written = keep > 0 ? writeAll(buffer, count: keep) : 0
-                kept += written
-                droppedBytes += count - written
+                guard !abandoned else {
+                    droppedBytes += count
+                    return
+                }
+                keep(stream.feed(buffer[0..<count]))
             }
         }
         close(readEnd)
         done.signal()
+    }
+
+    /// Writes what fits under the limit and counts the rest as dropped. The caller holds `lock`.
+    private func keep(_ clean: [UInt8]) {
+        let room = failure == nil ? max(0, limit - kept) : 0
+        let keep = min(room, clean.count)
+        let written = keep > 0 ? writeAll(clean, count: keep) : 0
+        kept += written
+        droppedBytes += clean.count - written
     }
 
     /// Writes the first `count` bytes; returns how many reached the file. The caller holds `lock`

@@ -2,14 +2,16 @@ import Foundation
 import SpecModel
 
 /// The environment a step sees: the agent's own, minus every secret it knows of, plus the
-/// promotion's `PA_*` variables, the stage's vars and the secrets granted to that stage.
+/// promotion's `PA_*` variables, the stage's vars and the secrets granted to that `pipeline/stage`.
 public struct StepEnvironment: Sendable {
     private let base: [String: String]
-    private let grants: [String: [String: String]]
+    /// `pipeline/stage` glob → secrets (name → value).
+    private let grants: [(pattern: String, secrets: [String: String])]
     /// Values that must never leave the agent in clear text.
     public let redactor: SecretRedactor
 
-    /// Builds it from the agent's environment and config: secrets are granted per stage.
+    /// Builds it from the agent's environment and config: secrets are granted per `pipeline/stage` glob,
+    /// never by a bare stage name (which any new pipeline could reuse; the config schema refuses it).
     public init(config: AgentConfig, processEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
         var secretVariables = Set<String>()
         var grants: [String: [String: String]] = [:]
@@ -27,7 +29,7 @@ public struct StepEnvironment: Sendable {
         secretVariables.formUnion(other)
         values += other.compactMap { processEnvironment[$0] }
         self.base = processEnvironment.filter { !secretVariables.contains($0.key) }
-        self.grants = grants
+        self.grants = grants.sorted { $0.key < $1.key }.map { (pattern: $0.key, secrets: $0.value) }
         self.redactor = SecretRedactor(secrets: values)
     }
 
@@ -35,7 +37,10 @@ public struct StepEnvironment: Sendable {
     func variables(for action: PromotionAction, promotionID: Int64, checkout: String) -> [String: String] {
         var environment = base
         for (name, value) in action.stage.vars ?? [:] { environment[name] = value }
-        for (name, value) in grants[action.stage.name] ?? [:] { environment[name] = value }
+        let key = "\(action.pipeline.name)/\(action.stage.name)"
+        for grant in grants where ProtectFloor.glob(grant.pattern, matches: key) {
+            for (name, value) in grant.secrets { environment[name] = value }
+        }
         environment["PA_PIPELINE"] = action.pipeline.name
         environment["PA_STAGE"] = action.stage.name
         environment["PA_CANDIDATE"] = action.candidate

@@ -155,12 +155,3 @@ public struct StepRunRecord: Sendable, Hashable {
     public var logPath: String?
     public var result: String
 }
-
-extension [PromotionRecord] {
-    /// The checkout of the promotion that deployed `candidate` in `key` (where observe and health
-    /// commands run), or the state directory when there is none.
-    func checkout(deploying candidate: String, in key: StageKey, stateDirectory: String) -> String {
-        last { $0.key == key && $0.candidate == candidate && $0.status == .succeeded }
-            .map { "\(stateDirectory)/work/\($0.id)" } ?? stateDirectory
-    }
-}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// The children the agent started and has not reaped yet: every other child of the agent is an
+/// orphan a step left behind (the agent is a child subreaper, so those are re-parented to it).
+final class LiveChildren: @unchecked Sendable {
+    static let shared = LiveChildren()
+    private let lock = NSLock()
+    private var pids = Set<pid_t>()
+
+    /// Runs `spawn` under the lock, so that a sweep never sees a fresh child before it is registered.
+    func spawning(_ spawn: () -> (Int32, pid_t?)) -> Int32 {
+        lock.withLock {
+            let (result, pid) = spawn()
+            if let pid { pids.insert(pid) }
+            return result
+        }
+    }
+
+    func reaped(_ pid: pid_t) { _ = lock.withLock { pids.remove(pid) } }
+
+    var snapshot: Set<pid_t> { lock.withLock { pids } }
+}
+
+/// Kills what a step left running once the step is over — processes in its group, ones that left
+/// it with `setsid`, and (for a step that ran as another user) every process of that user — so that
+/// nothing outlives its step, holds its output pipe open, or watches the next step of that user.
+public enum Leftovers {
+    /// Makes the agent the reaper of its descendants' orphans (`PR_SET_CHILD_SUBREAPER`), so that a
+    /// daemonised leftover stays visible as the agent's child instead of escaping to init.
+    public static func becomeSubreaper() {
+        _ = ProcessControl.set(ProcessControl.childSubreaper, 1)
+    }
+
+    /// Everything a finished step may have left: its group, the agent's orphans, and `user`'s processes.
+    static func kill(group: pid_t, user: StepUser?) {
+        Foundation.kill(-group, SIGKILL)
+        if let user { killEveryProcess(of: user) }
+        reapOrphans()
+    }
+
+    /// `kill -9 -1` as the user: the kernel signals every process of that uid at once (forks cannot race it).
+    static func killEveryProcess(of user: StepUser) {
+        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(devNull) }
+        for _ in 0..<2 {
+            guard
+                case .success(let pid) = Spawner.spawn(
+                    "kill -9 -1", directory: "/", environment: [:], outputDescriptor: devNull, user: user)
+            else { return }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+            LiveChildren.shared.reaped(pid)
+        }
+    }
+
+    /// Kills and reaps every child of the agent that the agent did not start itself (an orphan a step
+    /// left, re-parented here), with its descendants; repeats while killing them orphans more.
+    static func reapOrphans() {
+        let me = getpid()
+        for _ in 0..<20 {
+            let table = ProcessTable.read()
+            let live = LiveChildren.shared.snapshot
+            let orphans = table.filter { $0.value == me && !live.contains($0.key) }.map(\.key)
+            guard !orphans.isEmpty else { return }
+            for orphan in orphans {
+                for pid in ProcessTable.descendants(of: orphan, in: table) { Foundation.kill(pid, SIGKILL) }
+                Foundation.kill(orphan, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(orphan, &status, 0) < 0, errno == EINTR {}
+            }
+        }
+    }
+}
+
+/// Parent ids of every process, from `/proc`.
+enum ProcessTable {
+    /// pid → parent pid.
+    static func read() -> [pid_t: pid_t] {
+        var table: [pid_t: pid_t] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { table[pid] = parent }
+        }
+        return table
+    }
+
+    static func descendants(of root: pid_t, in table: [pid_t: pid_t]) -> [pid_t] {
+        var found: [pid_t] = []
+        var frontier = [root]
+        while let next = frontier.popLast() {
+            let children = table.filter { $0.value == next }.map(\.key)
+            found += children
+            frontier += children
+        }
+        return found
+    }
+}
+
+/// `prctl(2)`, which Glibc's Swift module does not export (its header is not in the module map).
+public enum ProcessControl {
+    static let dumpable: Int32 = 4  // PR_SET_DUMPABLE
+    static let childSubreaper: Int32 = 36  // PR_SET_CHILD_SUBREAPER
+
+    private typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+
+    private static let prctl: Prctl? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "prctl") else { return nil }
+        return unsafeBitCast(symbol, to: Prctl.self)
+    }()
+
+    /// Sets one process attribute; false when the call failed or is unavailable.
+    static func set(_ option: Int32, _ value: UInt) -> Bool {
+        prctl?(option, value, 0, 0, 0) == 0
+    }
+
+    /// Makes the agent not dumpable: no core file, no ptrace, and its `/proc/<pid>/environ` and memory
+    /// belong to root, so a step running as the same user cannot read the agent's secrets there.
+    public static func makeNotDumpable() -> Bool { set(dumpable, 0) }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// OS users the isolation tests create (root only): one for shop's dev and staging steps, one for prod's.
+enum TestStepUsers {
+    static let step = "pa-test-step"
+    static let prod = "pa-test-prod"
+    private static let lock = NSLock()
+
+    static let config = """
+        execution: {stepUser: pa-test-step, users: {"*/prod": pa-test-prod}, requireIsolation: true}
+        secrets:
+          PROD_SECRET: {env: PA_TEST_PROD_SECRET, stages: [shop/prod]}
+
+        """
+
+    /// Creates the users once; the reason when this test process cannot (then the test says it skipped).
+    static func ensure() -> String? {
+        guard geteuid() == 0 else { return "not root: the test cannot create OS users or let the agent switch to them" }
+        return lock.withLock {
+            for name in [step, prod] where getpwnam(name) == nil {
+                _ = try? sh("useradd", "--system", "--create-home", "--shell", "/usr/sbin/nologin", name)
+                if getpwnam(name) == nil { return "useradd \(name) failed" }
+            }
+            return nil
+        }
+    }
+}
+
+/// Attacks 2–5 of the isolation issue, by a committer who controls what dev runs.
+@Suite("Isolation: a dev step cannot reach prod, its secrets or the audit trail")
+struct IsolationTests {
+    /// The dev step an attacker merges: read the agent's environment, plant checkouts, forge the audit
+    /// log, leave a detached helper that rewrites every checkout it can find, and a plain leftover.
+    static let attack =
+        ["        - name: attack", "          run: |"]
+        + [
+            #"id -un > "$PA_ROOT/dev-user"; env > "$PA_ROOT/dev-env""#,
+            #"cat /proc/$PPID/environ > "$PA_ROOT/leak-environ" 2>&1"#,
+            #"ls -la "$PA_ROOT/../state" > "$PA_ROOT/leak-state" 2>&1"#,
+            #"( echo forged >> "$PA_ROOT/../state/audit.jsonl" ) 2> "$PA_ROOT/leak-audit""#,
+            #"ls "$PA_ROOT/../state-work" > "$PA_ROOT/leak-work" 2>&1"#,
+            #"for i in 1 2 3 4 5 6 7 8; do mkdir -p "$PA_ROOT/../state/work/$i/app" 2>/dev/null && echo evil > "$PA_ROOT/../state/work/$i/app/version.txt"; done"#,
+            #"setsid sh -c 'while true; do for d in "$0"/*/; do echo evil > "$d/app/version.txt"; done 2>/dev/null; date +%s%N >> "$1/helper-alive"; sleep 0.1; done' "$PA_ROOT/../state-work" "$PA_ROOT" </dev/null >/dev/null 2>&1 &"#,
+            "sleep 40 &",
+            "exit 0",
+        ].map { "            " + $0 }
+
+    @Test("as other users: no agent environment, no state, no planted or rewritten checkout, nothing left running")
+    func isolatedSteps() throws {
+        if let reason = TestStepUsers.ensure() {
+            print("SKIPPED isolation with step users: \(reason)")
+            return
+        }
+        let prod = deployStage(
+            "prod", from: "staging", strict: false,
+            extra: [
+                "vars: {}"
+            ]
+        ).replacingOccurrences(
+            of: #"cp app/version.txt "$PA_ROOT/prod/version.txt"'"#,
+            with: #"cp app/version.txt "$PA_ROOT/prod/version.txt"; id -un > "$PA_ROOT/prod-user"; env > "$PA_ROOT/prod-env"'"#)
+        let stages = [
+            deployStage("dev", strict: false, extra: []).replacingOccurrences(
+                of: "      steps:\n", with: "      steps:\n" + Self.attack.joined(separator: "\n") + "\n"),
+            deployStage("staging", from: "dev", strict: false), prod,
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stages, extraConfig: TestStepUsers.config)
+        let out = "\(fixture.root)/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        _ = chmod(fixture.root, 0o755)
+        _ = chmod(out, 0o1777)
+        let secret = "prod-\(UUID().uuidString)"
+        let env = ["PA_ROOT": out, "PA_TEST_PROD_SECRET": secret]
+
+        let started = Date()
+        let run = try fixture.agent("run", "--once", environment: env)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(elapsed < 30, "a leftover `sleep 40 &` must not hold the agent: \(elapsed) s")
+        #expect(run.stderr.contains("isolation: steps run as pa-test-step"), "\(run.stderr)")
+
+        func read(_ name: String) -> String { (try? String(contentsOfFile: "\(out)/\(name)", encoding: .utf8)) ?? "" }
+        #expect(read("dev-user") == "pa-test-step\n")
+        #expect(read("prod-user") == "pa-test-prod\n")
+        #expect(
+            !read("leak-environ").contains(secret) && read("leak-environ").contains("Permission denied"),
+            "\(read("leak-environ"))")
+        #expect(!read("dev-env").contains(secret), "dev must not see prod's secret")
+        #expect(read("prod-env").contains("PROD_SECRET=\(secret)"), "prod sees its own secret")
+        #expect(read("leak-state").contains("Permission denied"), "\(read("leak-state"))")
+        #expect(read("leak-audit").contains("Permission denied"), "\(read("leak-audit"))")
+        #expect(read("leak-work").contains("Permission denied"), "\(read("leak-work"))")
+        for stage in ["staging", "prod"] {
+            #expect(read("\(stage)/version.txt") == "v1\n", "\(stage) deployed what was approved")
+        }
+
+        // The detached helper died with its step: its heartbeat file stops growing, and no process of the user is left.
+        let before = read("helper-alive").count
+        Thread.sleep(forTimeInterval: 1)
+        #expect(read("helper-alive").count == before, "the setsid helper outlived its step")
+        let left = try runProcess(["pgrep", "-u", "\(TestStepUsers.step),\(TestStepUsers.prod)"])
+        #expect(left.stdout.isEmpty, "processes left behind: \(left.stdout)")
+        #expect(try fixture.agent("audit", "verify").status == 0)
+        let audit = try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8)
+        #expect(!audit.contains("forged"))
+        #expect(audit.contains(#""runAs":"pa-test-prod""#) && audit.contains(#""runAs":"pa-test-step""#))
+
+        // What is left on disk is the agent's alone, and no checkout outlives its promotion.
+        #expect(try sh("stat", "-c", "%a", "\(fixture.root)/state") == "700")
+        #expect(try sh("stat", "-c", "%a", "\(fixture.root)/state/audit.jsonl") == "600")
+        #expect(try sh("stat", "-c", "%a", "\(fixture.root)/state-work") == "711")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(fixture.root)/state-work").isEmpty)
+        let status = try fixture.agent("status").stdout
+        #expect(status.contains("Isolation: steps run as pa-test-step"), "\(status)")
+    }
+
+    @Test("steps as the agent's user: a leftover and a setsid escapee neither hold the agent nor survive the step")
+    func leftoversDie() throws {
+        let marker = Int.random(in: 100_000...999_999)
+        let stages = deployStage("dev", strict: false).replacingOccurrences(
+            of: "      steps:\n",
+            with: """
+                      steps:
+                        - name: leave
+                          timeout: 5s
+                          run: |
+                            sleep \(marker) &
+                            setsid sleep \(marker + 1) </dev/null >/dev/null 2>&1 &
+                            setsid sh -c 'exec sleep \(marker + 2)' &
+                            echo started
+
+                """)
+        let fixture = try AgentFixture(stages: stages)
+        let started = Date()
+        let run = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(elapsed < 20, "leftovers held the agent for \(elapsed) s")
+        #expect(run.stderr.contains("NOT ISOLATED"), "run says plainly that steps run as the agent's user: \(run.stderr)")
+        let left = try runProcess(["pgrep", "-f", "sleep \(marker)"])
+        #expect(left.stdout.isEmpty, "left running: \(left.stdout)")
+    }
+
+    @Test("a step log never holds a secret in clear, even when the agent dies mid-step; encodings at every offset")
+    func streamingRedaction() throws {
+        let secret = "s3cr/t+\(UUID().uuidString.prefix(8))&Ü"
+        let stages = deployStage("dev", strict: false).replacingOccurrences(
+            of: "      steps:\n",
+            with: #"""
+                      steps:
+                        - name: leak
+                          run: |
+                            echo "plain $S"
+                            printf '%s' "$S" | base64 -w0; echo
+                            printf 'x%s' "$S" | base64 -w0; echo
+                            printf 'xy%s' "$S" | base64 -w0; echo
+                            printf 'x%s' "$S" | base64 -w0 | tr '+/' '-_'; echo
+                            python3 -c 'import os,re,urllib.parse; q=urllib.parse.quote(os.environ["S"], safe=""); print(q); print(re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), q))'
+                            kill -9 $PPID; sleep 5
+
+                """#)
+        let fixture = try AgentFixture(stages: stages, extraConfig: "secrets:\n  S: {env: PA_TEST_S, stages: [shop/dev]}\n")
+        _ = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root, "PA_TEST_S": secret])
+        let logs = try runProcess(["sh", "-c", #"cat "$0"/state/logs/*/*.log"#, fixture.root]).stdout
+        #expect(logs.contains("plain [REDACTED]"), "the log was written: \(logs)")
+        let bytes = Array(secret.utf8)
+        var forms = [secret, Data(bytes).base64EncodedString()]
+        forms += [String(Data([0x78] + bytes).base64EncodedString().dropFirst(2).dropLast(4))]
+        forms += [String(Data([0x78, 0x79] + bytes).base64EncodedString().dropFirst(3).dropLast(4))]
+        forms += [secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? secret]
+        for form in forms { #expect(!logs.contains(form), "\(form) in \(logs)") }
+        #expect(!logs.lowercased().contains(forms[4].lowercased()), "lower-case percent-encoding: \(logs)")
+        for line in logs.split(separator: "\n") where line.hasPrefix("eH") || line.hasPrefix("eH") {
+            #expect(line.contains("[REDACTED]"), "\(line)")
+        }
+        let modes = try sh("sh", "-c", #"stat -c %a "$0"/state/logs/*/*.log | sort -u"#, fixture.root)
+        #expect(modes == "600", "\(modes)")
+    }
+}
