@@ -43,10 +43,11 @@ public struct GitMirror: Sendable {
         try GitRemote.listRefs(url: url, options: options)
     }
 
-    /// Brings every branch up to date with the remote (pruning deleted ones) and returns
-    /// the branch tips before and after.
+    /// Brings `branch` (every branch when nil) up to date with the remote (pruning deleted ones) and
+    /// returns the branch tips before and after. The agent fetches only its watched branch: nothing
+    /// pushed elsewhere, reviewed or not, is ever in the mirror to be deployed.
     @discardableResult
-    public func fetch() throws -> FetchResult {
+    public func fetch(branch: String? = nil) throws -> FetchResult {
         let path = path
         let url = url
         return try RemoteTransfer.run("fetch \(url)", options: options) { context in
@@ -61,7 +62,17 @@ public struct GitMirror: Sendable {
             fetchOptions.prune = GIT_FETCH_PRUNE
             fetchOptions.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
             fetchOptions.update_fetchhead = 0
-            try check(git_remote_fetch(remote, nil, &fetchOptions, "pipeline-agent fetch"), "fetch \(url)")
+            guard let branch else {
+                try check(git_remote_fetch(remote, nil, &fetchOptions, "pipeline-agent fetch"), "fetch \(url)")
+                return FetchResult(before: before, after: try repository.branchTips())
+            }
+            let refspec = strdup("+refs/heads/\(branch):refs/heads/\(branch)")
+            defer { free(refspec) }
+            var strings: [UnsafeMutablePointer<CChar>?] = [refspec]
+            try strings.withUnsafeMutableBufferPointer { buffer in
+                var array = git_strarray(strings: buffer.baseAddress, count: 1)
+                try check(git_remote_fetch(remote, &array, &fetchOptions, "pipeline-agent fetch"), "fetch \(url) \(branch)")
+            }
             return FetchResult(before: before, after: try repository.branchTips())
         }
     }
@@ -74,7 +85,7 @@ public struct GitMirror: Sendable {
             throw GitError(.unknownBranch, operation: "watch \(url)", message: "the remote has no branch '\(branch)'")
         }
         if local[branch] == remoteTip { return FetchResult(before: local, after: local) }
-        return try fetch()
+        return try fetch(branch: branch)
     }
 }
 

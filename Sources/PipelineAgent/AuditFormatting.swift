@@ -10,7 +10,7 @@ enum AuditTextTable {
             return [
                 String(record.seq), record.time, record.type, place.isEmpty ? "-" : place,
                 record.candidate.map { String($0.prefix(12)) } ?? "-", record.actor, summary(record.detail),
-            ]
+            ].map(\.printable)
         }
         guard !rows.isEmpty else { return "" }
         let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }

@@ -1,5 +1,6 @@
 import Foundation
 import Reconciler
+import SpecModel
 
 /// `plan` and `status` as a person reads them: one line per stage, like `terraform plan`.
 enum PlanText {
@@ -39,7 +40,8 @@ enum PlanText {
         lines.append(
             "\(title): \(starting) promotion\(starting == 1 ? "" : "s") to start, \(waiting) waiting, \(failed) failed or invalid."
         )
-        return lines.joined(separator: "\n") + "\n"
+        // Names, reasons, file names and step output come from the repository: one printable line each.
+        return lines.map(\.printable).joined(separator: "\n") + "\n"
     }
 
     /// What the agent's floor changed, and how the spec moved away from stale approvals.

@@ -43,8 +43,17 @@ struct RunCommand: AsyncParsableCommand {
         if once { return try runOnce(loop) }
         var services: [any Service] = [ReconcilerService(loop: loop, session: session, runtime: runtime, logger: logger)]
         if let http = config.http {
-            let secret = http.webhookSecretEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
-            let verifier = secret.map(WebhookVerifier.init)
+            var verifier: WebhookVerifier?
+            if let name = http.webhookSecretEnv {
+                let secret = ProcessInfo.processInfo.environment[name] ?? ""
+                guard let configured = WebhookVerifier(secret: secret) else {
+                    throw ValidationError(
+                        "http.webhookSecretEnv names \(name), which is \(ProcessInfo.processInfo.environment[name] == nil ? "not set" : "empty"); "
+                            + "set it to the webhook secret (an empty secret would accept an empty token), or remove webhookSecretEnv"
+                    )
+                }
+                verifier = configured
+            }
             services.append(
                 try HTTPServer.application(
                     listen: http.listen, runtime: runtime, store: session.store, verifier: verifier, logger: logger))

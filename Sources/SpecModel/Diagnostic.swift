@@ -37,7 +37,7 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(file):\(location.line):\(location.column): \(severity.rawValue): \(message)"
+        "\(file.printable):\(location.line):\(location.column): \(severity.rawValue): \(message.printableLines)"
     }
 }
 

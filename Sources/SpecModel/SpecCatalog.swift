@@ -36,21 +36,39 @@ public struct SpecCatalog: Sendable {
         checkDuplicatePipelines()
     }
 
+    /// The catalog with problems found by a reader that knows more (the agent knows its watched branch).
+    public func adding(_ extra: [Diagnostic]) -> SpecCatalog {
+        var copy = self
+        copy.diagnostics += extra
+        return copy
+    }
+
     /// True when no file holds an error.
     public var isValid: Bool { !diagnostics.hasErrors }
 
+    /// A name defined twice is an error in every file that defines it: no file takes a pipeline over
+    /// by sorting first, and the agent keeps the pipeline's last valid spec until one definition is left.
     private mutating func checkDuplicatePipelines() {
         var firstSeen: [String: PipelineDocument] = [:]
+        var reportedFirst = Set<String>()
         for document in pipelines {
-            guard let first = firstSeen[document.pipeline.name] else {
-                firstSeen[document.pipeline.name] = document
+            let name = document.pipeline.name
+            guard let first = firstSeen[name] else {
+                firstSeen[name] = document
                 continue
             }
             let at = document.locations["metadata.name"] ?? document.location
             let earlier = "\(first.file):\(first.location.line)"
             diagnostics.append(
-                Diagnostic(
-                    .error, file: document.file, at: at, "pipeline '\(document.pipeline.name)' is already defined at \(earlier)"))
+                Diagnostic(.error, file: document.file, at: at, "pipeline '\(name)' is already defined at \(earlier)"))
+            if reportedFirst.insert(name).inserted {
+                let firstAt = first.locations["metadata.name"] ?? first.location
+                diagnostics.append(
+                    Diagnostic(
+                        .error, file: first.file, at: firstAt,
+                        "pipeline '\(name)' is defined again at \(document.file):\(document.location.line); a name must be "
+                            + "defined once (the agent keeps its last valid spec until then)"))
+            }
         }
     }
 }

@@ -108,8 +108,15 @@ struct DaemonTests {
                 "-X", "POST", "-H", "X-Pipeline-Agent-Timestamp: \(stamp)", "-H", "X-Pipeline-Agent-Signature: sha256=\(generic)",
                 "-d", body, url
             ).code == "401")
-        #expect(try agent.curl("-X", "POST", "-H", "X-Gitlab-Token: hook-secret", "-d", body, url).code == "202")
-        #expect(try agent.curl("-X", "POST", "-H", "X-Gitlab-Token: wrong", "-d", body, url).code == "401")
+        // A GitHub body replayed with a fresh delivery id, a GitLab body replayed with its token: refused.
+        #expect(
+            try agent.curl(
+                "-X", "POST", "-H", "X-Hub-Signature-256: sha256=\(github)", "-H", "X-GitHub-Delivery: fresh-id", "-d", body, url
+            ).code == "401")
+        let gitlabBody = #"{"object_kind":"push","after":"\#(v2)"}"#
+        #expect(try agent.curl("-X", "POST", "-H", "X-Gitlab-Token: hook-secret", "-d", gitlabBody, url).code == "202")
+        #expect(try agent.curl("-X", "POST", "-H", "X-Gitlab-Token: hook-secret", "-d", gitlabBody, url).code == "401")
+        #expect(try agent.curl("-X", "POST", "-H", "X-Gitlab-Token: wrong", "-d", body + " ", url).code == "401")
 
         #expect(try agent.curl("http://127.0.0.1:\(port)/healthz").code == "200")
         #expect(try agent.curl("http://127.0.0.1:\(port)/readyz").code == "200")
@@ -167,10 +174,15 @@ struct DaemonTests {
         let ready = try agent.curl("http://127.0.0.1:\(port)/readyz")
         #expect(ready.code == "200", "ready while a promotion runs: \(ready.body)")
         let url = "http://127.0.0.1:\(port)/hooks/git"
-        let burst = Array(repeating: url, count: 300)
-        let sent = try runProcess(
-            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\\n", "-X", "POST", "-H", "X-Gitlab-Token: s3cret", "-d", "{}"]
-                + burst)
+        // 300 distinct pushes (an identical body would be a replay).
+        let burst = (0..<300).flatMap { index in
+            (index == 0 ? [] : ["--next"])
+                + [
+                    "-s", "-o", "/dev/null", "-w", "%{http_code}\\n", "-X", "POST", "-H", "X-Gitlab-Token: s3cret", "-d",
+                    "{\"n\":\(index)}", url,
+                ]
+        }
+        let sent = try runProcess(["curl"] + burst)
         #expect(sent.stdout.split(separator: "\n").filter { $0 == "202" }.count == 300)
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(fixture.root)/done") { usleep(25_000) }
         usleep(1_500_000)

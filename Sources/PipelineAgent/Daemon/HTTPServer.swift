@@ -61,10 +61,15 @@ enum HTTPServer {
             runtime.wakeUp()
             return text(.accepted, "accepted\n")
         case .rejected(let reason):
-            logger.warning("webhook rejected", metadata: ["reason": "\(reason)"])
+            if let suppressed = rejectionLog.admit() {
+                logger.warning("webhook rejected", metadata: ["reason": "\(reason)", "suppressedSinceLast": "\(suppressed)"])
+            }
             return text(.unauthorized, "\(reason)\n")
         }
     }
+
+    /// One log line per 10 s for rejected webhooks: a flood of bad requests does not flood the log.
+    static let rejectionLog = RateLimitedLog(interval: 10)
 
     private static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
         Response(status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: body)))

@@ -118,9 +118,11 @@ public final class AgentSession {
         _ repository: GitRepository
     ) throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
         let head = try repository.resolveBranch(branch)
-        let catalog = try specReader.catalog(at: head, in: repository)
+        let read = try specReader.catalog(at: head, in: repository)
+        let catalog = read.adding(Self.branchErrors(read, watched: branch))
+        let errors = catalog.diagnostics
         var valid = try store.validSpecs()
-        let brokenFiles = Set(catalog.diagnostics.filter { $0.severity == .error && !Self.isApprovalPath($0.file) }.map(\.file))
+        let brokenFiles = Set(errors.filter { $0.severity == .error && !Self.isApprovalPath($0.file) }.map(\.file))
         for document in catalog.pipelines where !brokenFiles.contains(document.file) {
             let spec = ValidSpec(pipeline: document.pipeline, file: document.file, commit: head.hex)
             if valid[document.pipeline.name]?.pipeline != spec.pipeline {
@@ -131,22 +133,25 @@ public final class AgentSession {
         let current = Set(catalog.pipelines.map(\.pipeline.name))
         var inputs: [PipelineInput] = []
         for (name, spec) in valid where current.contains(name) || brokenFiles.contains(spec.file) {
-            let diagnostics = catalog.diagnostics.filter { $0.file == spec.file && $0.severity == .error }
-            let source = spec.pipeline.spec.source
-            let candidates = try branchHead(source.branch, repository: repository).map {
-                try scanner.candidates(source, head: $0, in: repository)
+            let diagnostics = errors.filter { $0.file == spec.file && $0.severity == .error }
+            // Candidates come only from the watched branch, whatever a spec names.
+            let candidates = try branchHead(branch, repository: repository).map {
+                try scanner.candidates(spec.pipeline.spec.source, head: $0, in: repository)
             }
             inputs.append(
                 PipelineInput(name: name, pipeline: spec.pipeline, candidates: candidates ?? [], diagnostics: diagnostics))
         }
         let inForce = inputs.compactMap { valid[$0.name]?.file }
-        inputs += Self.neverValid(catalog, brokenFiles: brokenFiles.subtracting(inForce), known: Set(inputs.map(\.name)))
+        inputs += Self.neverValid(
+            catalog, errors: errors, brokenFiles: brokenFiles.subtracting(inForce), known: Set(inputs.map(\.name)))
         return (inputs.sorted { $0.name < $1.name }, catalog, head)
     }
 
     /// Pipelines in broken files that never had a valid spec: shown as Invalid, named by their
     /// `metadata.name`, or by the file when even that cannot be read.
-    static func neverValid(_ catalog: SpecCatalog, brokenFiles: Set<String>, known: Set<String>) -> [PipelineInput] {
+    static func neverValid(
+        _ catalog: SpecCatalog, errors: [Diagnostic], brokenFiles: Set<String>, known: Set<String>
+    ) -> [PipelineInput] {
         var found: [String: String] = [:]
         for document in catalog.pipelines where brokenFiles.contains(document.file) {
             found[document.pipeline.name] = document.file
@@ -155,8 +160,20 @@ public final class AgentSession {
         let named = Set(found.values)
         for file in brokenFiles where !named.contains(file) { found[file] = file }
         return found.filter { !known.contains($0.key) }.map { name, file in
-            let diagnostics = catalog.diagnostics.filter { $0.file == file && $0.severity == .error }
+            let diagnostics = errors.filter { $0.file == file && $0.severity == .error }
             return PipelineInput(name: name, pipeline: nil, candidates: [], diagnostics: diagnostics)
+        }
+    }
+
+    /// A spec naming another branch than the one this agent watches would have unreviewed pushes to that
+    /// branch deployed: it is invalid here (the agent keeps the pipeline's last valid spec).
+    static func branchErrors(_ catalog: SpecCatalog, watched: String) -> [Diagnostic] {
+        catalog.pipelines.filter { $0.pipeline.spec.source.branch != watched }.map { document in
+            let branch = document.pipeline.spec.source.branch
+            return Diagnostic(
+                .error, file: document.file, at: document.locations["spec.source.branch"] ?? document.location,
+                "source.branch '\(branch)' is not the branch this agent watches ('\(watched)'); candidates come only "
+                    + "from \(watched): set source.branch: \(watched), or run an agent that watches \(branch)")
         }
     }
 

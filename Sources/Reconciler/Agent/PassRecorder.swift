@@ -143,7 +143,9 @@ final class PassRecorder {
             try audit.append(
                 AuditEvent(
                     type, pipeline: judgement.approval?.pipeline, stage: judgement.approval?.stage,
-                    candidate: judgement.approval?.candidate, actor: judgement.approval?.approver ?? "agent",
+                    // Only a verified signature makes the approver the actor; a rejected file's `approver` is a claim.
+                    candidate: judgement.approval?.candidate,
+                    actor: judgement.accepted ? (judgement.approval?.approver ?? "agent") : "agent",
                     detail: ["file": .string(judgement.file), "reason": .string(judgement.reason)]))
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The children the agent started and has not reaped yet: every other child of the agent is an
 /// orphan a step left behind (the agent is a child subreaper, so those are re-parented to it).
@@ -28,8 +29,12 @@ public enum Leftovers {
     /// Makes the agent the reaper of its descendants' orphans (`PR_SET_CHILD_SUBREAPER`), so that a
     /// daemonised leftover stays visible as the agent's child instead of escaping to init.
     public static func becomeSubreaper() {
-        _ = ProcessControl.set(ProcessControl.childSubreaper, 1)
+        if ProcessControl.set(ProcessControl.childSubreaper, 1) { reaping.withLock { $0 = true } }
     }
+
+    /// Only a subreaper (the agent) may treat its unknown children as orphans: in any other process
+    /// (a test runner) they are someone else's children.
+    private static let reaping = Mutex(false)
 
     /// Everything a finished step may have left: its group, the agent's orphans, and `user`'s processes.
     static func kill(group: pid_t, user: StepUser?) {
@@ -56,6 +61,7 @@ public enum Leftovers {
     /// Kills and reaps every child of the agent that the agent did not start itself (an orphan a step
     /// left, re-parented here), with its descendants; repeats while killing them orphans more.
     static func reapOrphans() {
+        guard reaping.withLock({ $0 }) else { return }
         let me = getpid()
         for _ in 0..<20 {
             let table = ProcessTable.read()
