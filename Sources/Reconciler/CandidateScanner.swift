@@ -27,6 +27,14 @@ public final class CandidateScanner {
         return found
     }
 
+    /// Every first-parent commit from `head`, newest first (as candidates of a pipeline without paths).
+    public func history(head: ObjectID, in repository: GitRepository) throws -> [Candidate] {
+        try repository.firstParentHistory(from: head, limit: depth).map { id in
+            let info = try commit(id, in: repository)
+            return Candidate(id: id.hex, time: info.committer.time, authorEmail: info.author.email, summary: info.summary)
+        }
+    }
+
     /// Commit metadata, cached.
     public func commit(_ id: ObjectID, in repository: GitRepository) throws -> CommitInfo {
         if let cached = commits[id] { return cached }

@@ -106,13 +106,19 @@ public struct ProtectRule: Sendable, Hashable, Codable {
     public var promotion: PromotionMode?
     public var minApprovals: Int?
     public var approvers: [String]?
+    /// Whether an author of the promoted commits may approve; only the floor can allow it (default false).
+    public var allowSelfApproval: Bool?
 
-    public init(pipeline: String, stage: String, promotion: PromotionMode?, minApprovals: Int?, approvers: [String]?) {
+    public init(
+        pipeline: String, stage: String, promotion: PromotionMode?, minApprovals: Int?, approvers: [String]?,
+        allowSelfApproval: Bool? = nil
+    ) {
         self.pipeline = pipeline
         self.stage = stage
         self.promotion = promotion
         self.minApprovals = minApprovals
         self.approvers = approvers
+        self.allowSelfApproval = allowSelfApproval
     }
 }
 

@@ -23,6 +23,9 @@ enum ConfigSchema {
                 Property("promotion", .string(.oneOf(["auto", "manual"])), "Floor for the promotion mode"),
                 Property("minApprovals", .integer(minimum: 0), "Floor for the approval count"),
                 Property("approvers", .array(of: SpecSchema.principal, minItems: 1), "Only these principals count"),
+                Property(
+                    "allowSelfApproval", .boolean,
+                    "Let an author of the promoted commits approve (default false; a spec cannot allow it on a protected stage)"),
             ]))
 
     static let config = SchemaType.object(

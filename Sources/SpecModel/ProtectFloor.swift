@@ -45,10 +45,15 @@ public struct ProtectFloor: Sendable, Hashable {
             required = floor
         }
         let approvers = effectiveApprovers(stage.approvals?.approvers, matching, &tightenings)
+        // Self-approval is a loosening: on a protected stage only the floor can allow it.
+        var selfApproval = stage.approvals?.allowSelfApproval
+        if selfApproval == true, let index = matching.first(where: { $0.rule.allowSelfApproval != true })?.index {
+            selfApproval = false
+            tightenings.append(Tightening(rule: index, field: "approvals.allowSelfApproval", spec: "true", effective: "false"))
+        }
         if required > 0 || stage.approvals != nil || approvers != nil {
             effective.approvals = ApprovalPolicy(
-                required: required, approvers: approvers ?? stage.approvals?.approvers ?? [],
-                allowSelfApproval: stage.approvals?.allowSelfApproval)
+                required: required, approvers: approvers ?? stage.approvals?.approvers ?? [], allowSelfApproval: selfApproval)
         }
         return FloorResult(stage: effective, tightenings: tightenings)
     }

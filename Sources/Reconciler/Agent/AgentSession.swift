@@ -15,7 +15,7 @@ public final class AgentSession {
     let scanner = CandidateScanner()
     let approvalCollector: ApprovalCollector
     let observer: DriftObserver
-    private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval])?
+    private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval], history: [Candidate])?
     var repository: GitRepository?
     /// The last inputs, reused while no branch tip moved: no tree listing, walk or spec parse.
     private var cachedInputs: (tips: [String: ObjectID], value: (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID))?
@@ -64,12 +64,14 @@ public final class AgentSession {
         let repository = try openRepository()
         let head = try repository.resolveBranch(branch)
         if let cachedApprovals, cachedApprovals.head == head {
-            return SignedApprovals(approvals: cachedApprovals.approvals, now: now, floor: floor)
+            return SignedApprovals(
+                approvals: cachedApprovals.approvals, now: now, floor: floor, history: cachedApprovals.history)
         }
         let checked = try approvalCollector.collect(at: head, in: repository)
         let bound = try ApprovedSpecReader(logger: logger).attach(to: checked, in: repository)
-        cachedApprovals = (head, bound)
-        return SignedApprovals(approvals: bound, now: now, floor: floor)
+        let history = try scanner.history(head: head, in: repository)
+        cachedApprovals = (head, bound, history)
+        return SignedApprovals(approvals: bound, now: now, floor: floor, history: history)
     }
 
     static func remoteURL(_ config: AgentConfig) -> String {
@@ -119,9 +121,10 @@ public final class AgentSession {
     ) throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
         let head = try repository.resolveBranch(branch)
         let read = try specReader.catalog(at: head, in: repository)
-        let catalog = read.adding(Self.branchErrors(read, watched: branch))
-        let errors = catalog.diagnostics
         var valid = try store.validSpecs()
+        let catalog = read.adding(
+            Self.branchErrors(read, watched: branch) + Self.floorEscapes(read, valid: valid, floor: floor))
+        let errors = catalog.diagnostics
         let brokenFiles = Set(errors.filter { $0.severity == .error && !Self.isApprovalPath($0.file) }.map(\.file))
         for document in catalog.pipelines where !brokenFiles.contains(document.file) {
             let spec = ValidSpec(pipeline: document.pipeline, file: document.file, commit: head.hex)
@@ -162,6 +165,29 @@ public final class AgentSession {
         return found.filter { !known.contains($0.key) }.map { name, file in
             let diagnostics = errors.filter { $0.file == file && $0.severity == .error }
             return PipelineInput(name: name, pipeline: nil, candidates: [], diagnostics: diagnostics)
+        }
+    }
+
+    /// A floor rule that protected a stage of the last valid spec must still protect one: renaming `prod`
+    /// to `production` would otherwise leave the floor behind. The operator moves the floor, not a committer.
+    static func floorEscapes(_ catalog: SpecCatalog, valid: [String: ValidSpec], floor: ProtectFloor) -> [Diagnostic] {
+        catalog.pipelines.flatMap { document -> [Diagnostic] in
+            guard let last = valid[document.pipeline.name]?.pipeline else { return [] }
+            let name = document.pipeline.name
+            return floor.rules.enumerated().compactMap { index, rule in
+                let before = last.spec.stages.filter {
+                    ProtectFloor.glob(rule.pipeline, matches: name) && ProtectFloor.glob(rule.stage, matches: $0.name)
+                }
+                let now = document.pipeline.spec.stages.filter {
+                    ProtectFloor.glob(rule.pipeline, matches: name) && ProtectFloor.glob(rule.stage, matches: $0.name)
+                }
+                guard let stage = before.first, now.isEmpty else { return nil }
+                return Diagnostic(
+                    .error, file: document.file, at: document.locations["spec.stages"] ?? document.location,
+                    "protect[\(index)] covered stage '\(stage.name)' of \(name) and covers no stage of this spec; the agent "
+                        + "keeps the last valid spec until the agent config's floor names the new stage (a rename cannot drop the floor)"
+                )
+            }
         }
     }
 

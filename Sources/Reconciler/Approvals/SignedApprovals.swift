@@ -7,11 +7,15 @@ public struct SignedApprovals: ApprovalEvaluator {
     let now: Date
     /// The agent config's floor, for verdicts on stages the planner did not pass in.
     let floor: ProtectFloor
+    /// Every first-parent commit of the watched branch, newest first: the promoted range is a Git range,
+    /// whatever a spec's `source.paths` says (a committer narrowing them must not hide an author).
+    let history: [Candidate]
 
-    init(approvals: [CheckedApproval], now: Date, floor: ProtectFloor = .none) {
+    init(approvals: [CheckedApproval], now: Date, floor: ProtectFloor = .none, history: [Candidate] = []) {
         self.approvals = approvals
         self.now = now
         self.floor = floor
+        self.history = history
     }
 
     /// `stage` is the effective stage (after the floor); the binding compares the spec's own stage.
@@ -20,7 +24,8 @@ public struct SignedApprovals: ApprovalEvaluator {
     ) -> ApprovalStatus {
         let policy = stage.approvals
         let spec = pipeline.stage(named: stage.name) ?? stage
-        let authors = Self.rangeAuthors(candidate: candidate.id, current: current, candidates: candidates)
+        let authors = Self.rangeAuthors(
+            candidate: candidate.id, current: current, candidates: history.isEmpty ? candidates : history)
         var status = ApprovalStatus(have: 0, need: stage.requiredApprovals, by: [])
         var counted: [String: String] = [:]
         for checked in approvals where Self.names(checked, pipeline.name, stage.name, candidate.id) {
@@ -59,7 +64,8 @@ public struct SignedApprovals: ApprovalEvaluator {
             }
             let stage = floor.apply(pipeline: pipeline.name, to: spec).stage
             let current = stages[StageKey(pipeline.name, stage.name)]?.current
-            let authors = Self.rangeAuthors(candidate: approval.candidate, current: current, candidates: input.candidates)
+            let authors = Self.rangeAuthors(
+                candidate: approval.candidate, current: current, candidates: history.isEmpty ? input.candidates : history)
             let scope = "\(pipeline.name)/\(stage.name)/\(approval.candidate)"
             let result = judge(checked, stage: stage, spec: spec, authors: authors, counted: counted[scope] ?? [:])
             if result.accepted { counted[scope, default: [:]][approval.approver.lowercased()] = checked.file }
@@ -144,12 +150,14 @@ public struct SignedApprovals: ApprovalEvaluator {
         return approval.pipeline == pipeline && approval.stage == stage && approval.candidate == candidate
     }
 
-    /// Author e-mails (lowercased) of the candidates after `current` up to and including `candidate`;
-    /// just the candidate's when the stage never ran or `current` is not among them.
-    static func rangeAuthors(candidate: String, current: String?, candidates: [Candidate]) -> Set<String> {
-        guard let start = candidates.firstIndex(where: { $0.id == candidate }) else { return [] }
-        let end = current.flatMap { id in candidates.firstIndex { $0.id == id } }
-        let range = end.map { $0 > start ? Array(candidates[start..<$0]) : [candidates[start]] } ?? [candidates[start]]
+    /// Author e-mails (lowercased) of the commits after `current` up to and including `candidate`
+    /// (`commits` newest first): just the candidate's when the stage never ran; every commit from the
+    /// candidate back when `current` is not among them (older than the history kept): the stricter reading.
+    static func rangeAuthors(candidate: String, current: String?, candidates commits: [Candidate]) -> Set<String> {
+        guard let start = commits.firstIndex(where: { $0.id == candidate }) else { return [] }
+        guard let current else { return [commits[start].authorEmail.lowercased()] }
+        let end = commits.firstIndex { $0.id == current } ?? commits.count
+        let range = end > start ? Array(commits[start..<end]) : [commits[start]]
         return Set(range.map { $0.authorEmail.lowercased() })
     }
 }
