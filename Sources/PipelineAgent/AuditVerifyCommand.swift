@@ -19,6 +19,12 @@ struct AuditVerifyCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Option(help: "Also prove that the log holds every checkpoint in this witness file (JSON lines, see docs/audit.md).")
+    var witness: String?
+
+    @Option(help: "The agent's checkpoint public key (default: witness.pub in the state directory).")
+    var witnessKey: String?
+
     func run() throws {
         let config = try options.load()
         let path = "\(config.stateDirectory)/\(AuditLog.fileName)"
@@ -32,12 +38,35 @@ struct AuditVerifyCommand: ParsableCommand {
         // the anchor are new ones, not damage.
         let result = try verify(path, anchor: anchor, tolerating: .anchorBehind)
         print("\(result.count) records, chain intact, head \(result.head?.hash ?? AuditRecord.genesis)")
+        if let witness { try checkWitness(witness, log: path, stateDirectory: config.stateDirectory) }
         if let problem = result.problem {
             let after = result.count - problem.seq + 1
             print(
                 "note: \(after) records after the anchor (seq \(problem.seq - 1)): written since it was read, "
                     + "or left by a stop that the agent repairs at its next start")
         }
+    }
+
+    /// Every witnessed head must be in the log: a log rewritten together with its anchor fails here.
+    private func checkWitness(_ file: String, log: String, stateDirectory: String) throws {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ValidationError("cannot read the witness file \(file)")
+        }
+        let lines = text.split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }
+        let checkpoints = lines.compactMap(AuditCheckpoint.parse)
+        let keyFile = witnessKey ?? "\(stateDirectory)/\(WitnessKey.publicFileName)"
+        let trusted = (try? String(contentsOfFile: keyFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let problems = WitnessCheck.problems(
+            checkpoints: checkpoints, unreadable: lines.count - checkpoints.count, records: try AuditReader.records(at: log),
+            trustedKey: trusted)
+        let newest = checkpoints.map(\.seq).max().map { ", newest seq \($0)" } ?? ""
+        guard problems.isEmpty else {
+            print("witness \(file): \(problems.count) of \(lines.count) checkpoints do not hold:")
+            problems.forEach { print("  \($0)") }
+            throw ExitCode.failure
+        }
+        let keyNote = trusted == nil ? " (NOT checked against the agent's key: \(keyFile) is unreadable)" : ""
+        print("witness \(file): \(checkpoints.count) checkpoints, every witnessed head is in the log\(newest)\(keyNote)")
     }
 
     /// The chain alone, when the state store is unreadable: links and hashes are checked, a cut tail cannot be.

@@ -15,6 +15,8 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     public var shutdownGrace: SpecDuration?
     /// Where steps run: as which OS users, and where their checkouts are made.
     public var execution: ExecutionConfig?
+    /// Where signed checkpoints of the audit chain's head go, out of the host's reach.
+    public var witness: WitnessConfig?
 
     /// The file this configuration was read from; relative paths resolve against its directory.
     public var baseDirectory: String = "."
@@ -23,7 +25,7 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     public var locations: [String: SourceLocation] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case source, state, trust, http, notifications, secrets, protect, shutdownGrace, execution
+        case source, state, trust, http, notifications, secrets, protect, shutdownGrace, execution, witness
     }
 
     /// A path from the config, made absolute against the config file's directory.
@@ -39,6 +41,16 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     /// Where checkouts are made: `execution.workDirectory`, or a sibling of the state directory
     /// (`<state>-work`), because the state directory itself is the agent's alone (0700).
     public var workDirectory: String { execution?.workDirectory.map(resolve) ?? stateDirectory + "-work" }
+}
+
+/// Signed checkpoints of the audit chain's head (`docs/audit.md`, "Witness checkpoints").
+public struct WitnessConfig: Sendable, Hashable, Codable {
+    /// A file to append checkpoints to, on another mount or host (NFS, an append-only volume).
+    public var file: String?
+    /// A `webhook` notification channel to post each checkpoint to (e.g. `audit-sink`).
+    public var channel: String?
+    /// How often a checkpoint is sent while the chain grows (default 1h); one also follows each promotion.
+    public var interval: SpecDuration?
 }
 
 /// Where steps run (`docs/operations.md`, "Isolation").

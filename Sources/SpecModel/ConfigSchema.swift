@@ -77,6 +77,16 @@ enum ConfigSchema {
                 Property("protect", .array(of: protectRule, minItems: 0), "Policy floor the repository cannot loosen"),
                 Property("shutdownGrace", SpecSchema.duration, "How long a running step may finish after SIGTERM (default 10s)"),
                 Property("execution", execution, "Where steps run: OS users and the checkout directory"),
+                Property(
+                    "witness",
+                    .object(
+                        ObjectSchema(
+                            "witness",
+                            [
+                                Property("file", text, "Append signed checkpoints to this file (on another mount)"),
+                                Property("channel", text, "Post signed checkpoints to this webhook channel"),
+                                Property("interval", SpecSchema.duration, "How often while the chain grows (default 1h)"),
+                            ])), "Signed checkpoints of the audit chain's head, kept out of the host's reach"),
             ]))
 
     /// A `pipeline/stage` pair of globs: a bare stage name would reach any new pipeline's stage of that name.

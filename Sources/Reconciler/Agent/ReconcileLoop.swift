@@ -26,6 +26,8 @@ public final class ReconcileLoop {
     let audit: AuditLog
     let executor: PromotionExecutor
     let health: HealthMonitor
+    /// Sends signed checkpoints of the chain head, when the config names a witness.
+    let witness: ChainWitness?
     /// Delivers the stages' notifications; `run` drains it before exiting.
     public let notifier: NotificationDispatcher
     /// Writes what each pass found and decided (audit, store, notifications).
@@ -53,6 +55,13 @@ public final class ReconcileLoop {
         context.isolation = session.isolation
         context.checkouts = session.checkouts
         executor = PromotionExecutor(context: context)
+        if let witnessConfig = session.config.witness {
+            witness = try ChainWitness(
+                config: witnessConfig, agentConfig: session.config, audit: audit, notifier: notifier, clock: session.clock,
+                logger: session.logger)
+        } else {
+            witness = nil
+        }
         health = HealthMonitor(context: context)
     }
 
@@ -73,6 +82,7 @@ public final class ReconcileLoop {
 
     public func stop(reason: String) throws {
         try recorder.lifecycle("agent.stopped", detail: ["reason": .string(reason)])
+        witness?.checkpoint(force: true)
     }
 
     /// Runs the health checks that are due and records what changed; returns when the next are due.
@@ -105,6 +115,7 @@ public final class ReconcileLoop {
                 guard let evidence = try approvalsHoldAtStart(action) else { continue }
                 let status = try executor.execute(action, repository: session.openRepository(), approvals: evidence)
                 summary.promotions.append((action.key, action.candidate, status.status, status.id))
+                witness?.checkpoint(force: true)
                 // The host failed (a full disk): stop here; the schedule retries the pass with backoff.
                 if status.status == .hostFailed { throw HostFailure(key: action.key, candidate: action.candidate) }
             }
@@ -139,6 +150,7 @@ public final class ReconcileLoop {
         let snapshot = try session.gather()
         let plan = Planner.plan(snapshot.input)
         invalidSpecs = try recorder.record(snapshot, plan: plan)
+        witness?.checkpoint(force: false)
         return plan
     }
 

@@ -59,12 +59,13 @@ struct ChannelPayloads {
     /// JSON body signed with HMAC-SHA256 over "<timestamp>.<body>", so a receiver can refuse replays.
     private func webhook(_ event: NotificationEvent, _ channel: NotificationChannel) throws -> ChannelRequest {
         let timestamp = String(Int(now().timeIntervalSince1970))
-        let body = CanonicalJSON.serialize(
-            .object([
-                "event": .string(event.kind.rawValue), "pipeline": event.pipeline.map(JSONValue.string) ?? .null,
-                "stage": event.stage.map(JSONValue.string) ?? .null, "candidate": event.candidate.map(JSONValue.string) ?? .null,
-                "summary": .string(event.summary), "severity": .string(event.severity.rawValue), "timestamp": .string(timestamp),
-            ]))
+        var members: [String: JSONValue] = [
+            "event": .string(event.kind.rawValue), "pipeline": event.pipeline.map(JSONValue.string) ?? .null,
+            "stage": event.stage.map(JSONValue.string) ?? .null, "candidate": event.candidate.map(JSONValue.string) ?? .null,
+            "summary": .string(event.summary), "severity": .string(event.severity.rawValue), "timestamp": .string(timestamp),
+        ]
+        if let detail = event.detail { members["detail"] = detail }
+        let body = CanonicalJSON.serialize(.object(members))
         var headers = ["Content-Type": "application/json", "X-Pipeline-Agent-Timestamp": timestamp]
         if let variable = channel.hmacSecretEnv {
             guard let secret = environment[variable], !secret.isEmpty else {

@@ -11,6 +11,7 @@ public struct NotificationEvent: Sendable, Hashable {
         case approvalNeeded = "approval.needed"
         case healthChanged = "health.changed"
         case sourceUnreachable = "source.unreachable"
+        case auditCheckpoint = "audit.checkpoint"
     }
 
     public enum Severity: String, Sendable {
@@ -25,6 +26,8 @@ public struct NotificationEvent: Sendable, Hashable {
     public let severity: Severity
     /// For PagerDuty: true when this event ends an incident (recovery) rather than opening one.
     public let resolves: Bool
+    /// Structured content a webhook carries as `detail` (a signed audit checkpoint).
+    public var detail: JSONValue?
 
     public init(
         _ kind: Kind, pipeline: String? = nil, stage: String? = nil, candidate: String? = nil, summary: String,
