@@ -7,13 +7,19 @@ final class RunningAgent: @unchecked Sendable {
     let process = Process()
     let port: UInt16
 
-    init(_ fixture: AgentFixture, port: UInt16, environment: [String: String]) throws {
+    /// `stderrFile`: where the agent's log goes (discarded when nil).
+    init(_ fixture: AgentFixture, port: UInt16, environment: [String: String], stderrFile: String? = nil) throws {
         self.port = port
         process.executableURL = URL(fileURLWithPath: agentBinary())
         process.arguments = ["run", "--config", fixture.configPath]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let stderrFile {
+            FileManager.default.createFile(atPath: stderrFile, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: stderrFile)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         guard waitForPort(port) else { throw CommandFailed.socket("agent HTTP did not start") }
     }
