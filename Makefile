@@ -4,6 +4,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 VENV ?= .venv
+# The system interpreter: steps run as other OS users (execution.stepUser), who must be able to run the
+# venv's python; an interpreter under a private home (pyenv in /root) would be "Permission denied" for them.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq curl strace util-linux
 BIN := .build/debug/pipeline-agent
@@ -25,7 +28,7 @@ apt:
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt
-	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 

@@ -34,6 +34,18 @@ for who in alice bob carol; do
   ssh-keygen -q -t ed25519 -N "" -C "$who@acme.test" -f "$scratch/keys/$who"
   echo "$who@acme.test namespaces=\"pipeline-agent\" $(cut -d' ' -f1,2 "$scratch/keys/$who.pub")" >> "$scratch/allowed_signers"
 done
+# Steps are code any committer wrote: as root, the agent runs them as their own OS users (docs/operations.md,
+# "Isolation"); elsewhere it runs them as you, and says so.
+execution=""
+if [ "$(id -u)" -eq 0 ]; then
+  for user in pa-step pa-prod; do
+    id "$user" >/dev/null 2>&1 || useradd --system --create-home --shell /usr/sbin/nologin "$user"
+  done
+  chmod 755 "$scratch"; chmod 1777 "$OLIST_WAREHOUSE_DIR"   # the step users write the warehouse, nothing else
+  execution='execution: {stepUser: pa-step, users: {"*/prod": pa-prod}, requireIsolation: true}'
+else
+  echo "note: not root, so the agent cannot switch users: steps will run as $(id -un) (the agent says NOT ISOLATED)"
+fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 "$root/scripts/notification_receiver.py" "$port" "$scratch/notifications.jsonl" >/dev/null 2>&1 & receiver=$!
 trap 'kill -KILL $receiver 2>/dev/null || true' EXIT  # KILL: a parent may have blocked TERM
@@ -45,6 +57,7 @@ notifications:
   analytics-dev: {type: webhook, url: "http://127.0.0.1:$port/analytics-dev"}
   analytics-production: {type: webhook, url: "http://127.0.0.1:$port/analytics-production"}
   on-call: {type: pagerduty, url: "http://127.0.0.1:$port/pagerduty", routingKeyEnv: PD_ROUTING_KEY}
+$execution
 protect:   # the floor, outside the repository: a merged commit may tighten prod, never loosen it
   - pipeline: "*"
     stage: prod
@@ -125,6 +138,8 @@ say "6. Status, the audit trail of prod, and the chain verified"
 agent status
 agent audit log --stage prod | cut -c1-170 | tail -15
 agent audit verify
+echo "who ran each stage's steps (runAs in promotion.started):"
+agent audit log --output json | jq -r 'select(.type == "promotion.started") | "  \(.pipeline)/\(.stage): \(.detail.runAs)"' | sort -u
 echo "notifications received by the local receiver: $(wc -l < "$scratch/notifications.jsonl")"
 echo
 echo "Everything above happened for real. Explore: $scratch"
