@@ -26,12 +26,17 @@ struct WebhookHardeningTests {
         let url = "http://127.0.0.1:\(port)/hooks/git"
         let flood = (0..<200).flatMap { index in
             (index == 0 ? [] : ["--next"])
-                + ["-s", "-o", "/dev/null", "-w", "%{http_code}\\n", "-X", "POST", "-H", "X-Gitlab-Token: wrong", "-d", "{}", url]
+                + [
+                    "-s", "-o", "/dev/null", "-w", "%{http_code}\\n", "-X", "POST", "-H", "X-Gitlab-Token: wrong", "-d", "{}",
+                    url,
+                ]
         }
         let codes = try runProcess(["curl"] + flood).stdout.split(separator: "\n")
         #expect(codes.count == 200 && codes.allSatisfy { $0 == "401" })
         #expect(agent.terminate() == 0)
-        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("webhook rejected") }
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter {
+            $0.contains("webhook rejected")
+        }
         #expect((1...2).contains(lines.count), "\(lines.count) log lines for 200 rejected requests")
     }
 }
