@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 swift build -c release --product audit-bench >/dev/null
 .build/release/audit-bench planner --pipelines 1000
 .build/release/audit-bench figures --verify-records "${1:-1000000}"
+scripts/bench-steps.sh
