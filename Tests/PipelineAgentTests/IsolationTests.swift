@@ -178,4 +178,27 @@ struct IsolationTests {
         let modes = try sh("sh", "-c", #"stat -c %a "$0"/state/logs/*/*.log | sort -u"#, fixture.root)
         #expect(modes == "600", "\(modes)")
     }
+
+    @Test("the service stops within its grace on SIGTERM although a step left a setsid daemon and a plain leftover")
+    func serviceStopsWithLeftovers() throws {
+        let marker = Int.random(in: 100_000...999_999)
+        let port = try freeLoopbackPort()
+        let stage = [
+            "    - name: dev", "      steps:",
+            "        - name: leave",
+            "          run: |",
+            "            setsid sleep \(marker) </dev/null >/dev/null 2>&1 &",
+            "            sleep \(marker + 1) &",
+            #"            touch "$PA_ROOT/started"; sleep 60"#,
+        ].joined(separator: "\n")
+        let fixture = try DaemonTests.fixture(port: port, stage: stage)
+        let agent = try RunningAgent(fixture, port: port, environment: ["PA_ROOT": fixture.root, "PA_TEST_HOOK": "x"])
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(fixture.root)/started") { usleep(50_000) }
+        let stopping = Date()
+        #expect(agent.terminate() == 0)
+        let took = Date().timeIntervalSince(stopping)
+        #expect(took < 10, "shutdownGrace is 1s; leftovers must not hold the agent (took \(took)s)")
+        let left = try runProcess(["pgrep", "-f", "sleep \(marker)"])
+        #expect(left.stdout.isEmpty, "left running: \(left.stdout)")
+    }
 }

@@ -101,4 +101,33 @@ struct ValidateConfigTests {
         #expect(never.status == 1)
         #expect(never.stdout.contains("olist-analytics/prod needs 2 approvals under the agent's floor, but only 1 principal is"))
     }
+
+    @Test("secrets name pipeline/stage pairs: a bare stage is refused, an unprotected one warned about; isolation is reported")
+    func secretGrantsAndIsolation() throws {
+        let scratch = try Self.world()
+        let bare = Self.goodConfig.replacingOccurrences(of: "stages: [olist-analytics/prod]", with: "stages: [prod]")
+        try scratch.write("agent.yaml", bare)
+        let refused = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
+        #expect(refused.status == 1)
+        #expect(
+            refused.stdout.contains("a bare stage name would also reach any new pipeline's stage of that name"),
+            "\(refused.stdout)")
+
+        let open = Self.goodConfig.replacingOccurrences(
+            of: "stages: [olist-analytics/prod]", with: "stages: [\"*/dev\", olist-analytics/prod]")
+        try scratch.write("agent.yaml", open + "execution: {stepUser: no-such-user-pa}\n")
+        let warned = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
+        #expect(warned.status == 0, "\(warned.stdout)")
+        #expect(
+            warned.stdout.contains("secret DBT_PROD_PASSWORD reaches olist-analytics/dev, which no protect rule covers"),
+            "\(warned.stdout)")
+        #expect(!warned.stdout.contains("reaches olist-analytics/prod"))
+        #expect(
+            warned.stdout.contains("NOT ISOLATED") && warned.stdout.contains("user no-such-user-pa does not exist"),
+            "\(warned.stdout)")
+
+        try scratch.write("agent.yaml", Self.goodConfig + "execution: {stepUser: no-such-user-pa, requireIsolation: true}\n")
+        let required = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
+        #expect(required.status == 1 && required.stdout.contains("error: on this host, NOT ISOLATED"), "\(required.stdout)")
+    }
 }
