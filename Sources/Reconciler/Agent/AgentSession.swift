@@ -175,12 +175,13 @@ public final class AgentSession {
             guard let last = valid[document.pipeline.name]?.pipeline else { return [] }
             let name = document.pipeline.name
             return floor.rules.enumerated().compactMap { index, rule in
-                let before = last.spec.stages.filter {
-                    ProtectFloor.glob(rule.pipeline, matches: name) && ProtectFloor.glob(rule.stage, matches: $0.name)
+                func covered(_ stages: [Stage]) -> [Stage] {
+                    stages.filter {
+                        ProtectFloor.glob(rule.pipeline, matches: name) && ProtectFloor.glob(rule.stage, matches: $0.name)
+                    }
                 }
-                let now = document.pipeline.spec.stages.filter {
-                    ProtectFloor.glob(rule.pipeline, matches: name) && ProtectFloor.glob(rule.stage, matches: $0.name)
-                }
+                let before = covered(last.spec.stages)
+                let now = covered(document.pipeline.spec.stages)
                 guard let stage = before.first, now.isEmpty else { return nil }
                 return Diagnostic(
                     .error, file: document.file, at: document.locations["spec.stages"] ?? document.location,
