@@ -133,6 +133,10 @@ struct IsolationTests {
 
                 """)
         let fixture = try AgentFixture(stages: stages)
+        // What a crash (or an older version's `<state>/work/<id>`) left behind is removed at start.
+        for stale in ["state/work/7/app", "state-work/0123abcd"] {
+            try FileManager.default.createDirectory(atPath: "\(fixture.root)/\(stale)", withIntermediateDirectories: true)
+        }
         let started = Date()
         let run = try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root])
         let elapsed = Date().timeIntervalSince(started)
@@ -141,6 +145,8 @@ struct IsolationTests {
         #expect(run.stderr.contains("NOT ISOLATED"), "run says plainly that steps run as the agent's user: \(run.stderr)")
         let left = try runProcess(["pgrep", "-f", "sleep \(marker)"])
         #expect(left.stdout.isEmpty, "left running: \(left.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/state/work"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(fixture.root)/state-work").isEmpty)
     }
 
     @Test("a step log never holds a secret in clear, even when the agent dies mid-step; encodings at every offset")

@@ -77,6 +77,9 @@ public final class ReconcileLoop {
         let (inputs, _, _) = try session.pipelineInputs()
         let specs = Dictionary(uniqueKeysWithValues: inputs.compactMap { input in input.pipeline.map { (input.name, $0) } })
         try executor.recoverInterrupted(specs: specs, repository: session.openRepository())
+        if !session.readOnly {
+            session.checkouts.removeAll(legacy: "\(session.config.stateDirectory)/work")
+        }
         recovered = true
     }
 

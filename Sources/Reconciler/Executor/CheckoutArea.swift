@@ -42,6 +42,17 @@ public struct CheckoutArea: Sendable {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// Removes every checkout: at start, once the unfinished promotions are recovered, nothing may use one
+    /// (a crash between making and removing a checkout leaves it behind). `legacy` is where earlier versions
+    /// kept theirs (`<state>/work`, never cleaned up).
+    public func removeAll(legacy: String? = nil) {
+        let manager = FileManager.default
+        for entry in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
+            try? manager.removeItem(atPath: "\(root)/\(entry)")
+        }
+        if let legacy { try? manager.removeItem(atPath: legacy) }
+    }
+
     /// Checks `candidate` out, runs `body` in it, removes it.
     func withCheckout<T>(
         _ candidate: String, from repository: GitRepository, owner: StepUser?, _ body: (String?) -> T
