@@ -34,7 +34,7 @@ measure() {
   python3 -c "import sys; t=float(sys.argv[1]); print(f'{t:6.3f} s for {sys.argv[2]} steps = {1000*t/int(sys.argv[2]):5.1f} ms a step   ({sys.argv[3]})')" "$best" "$steps" "$3"
 }
 
-if [ -n "${OLD_BIN:-}" ]; then measure "$OLD_BIN" "" "older build $(basename "$(dirname "$(dirname "$OLD_BIN")")"), steps as the agent's user"; fi
+if [ -n "${OLD_BIN:-}" ]; then measure "$OLD_BIN" "" "older build $OLD_BIN, steps as the agent's user"; fi
 measure "$BIN" "" "this build, steps as the agent's user"
 if [ "$(id -u)" -eq 0 ]; then
   id pa-bench >/dev/null 2>&1 || useradd --system --shell /usr/sbin/nologin pa-bench

@@ -43,33 +43,28 @@ public enum Leftovers {
         reapOrphans()
     }
 
-    /// `kill -9 -1` as the user: the kernel signals every process of that uid at once (forks cannot race it).
+    /// `kill -9 -1` as the user: the kernel signals every process of that uid in one sweep, and a fork racing
+    /// it fails rather than leave a child behind (the kernel restarts a fork that a fatal signal interrupts).
     static func killEveryProcess(of user: StepUser) {
         let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { close(devNull) }
-        for _ in 0..<2 {
-            guard
-                case .success(let pid) = Spawner.spawn(
-                    "kill -9 -1", directory: "/", environment: [:], outputDescriptor: devNull, user: user)
-            else { return }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-            LiveChildren.shared.reaped(pid)
-        }
+        let spawned = Spawner.spawn("kill -9 -1", directory: "/", environment: [:], outputDescriptor: devNull, user: user)
+        guard case .success(let pid) = spawned else { return }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        LiveChildren.shared.reaped(pid)
     }
 
     /// Kills and reaps every child of the agent that the agent did not start itself (an orphan a step
     /// left, re-parented here), with its descendants; repeats while killing them orphans more.
     static func reapOrphans() {
         guard reaping.withLock({ $0 }) else { return }
-        let me = getpid()
         for _ in 0..<20 {
-            let table = ProcessTable.read()
             let live = LiveChildren.shared.snapshot
-            let orphans = table.filter { $0.value == me && !live.contains($0.key) }.map(\.key)
+            let orphans = ProcessTable.children(of: getpid()).filter { !live.contains($0) }
             guard !orphans.isEmpty else { return }
             for orphan in orphans {
-                for pid in ProcessTable.descendants(of: orphan, in: table) { Foundation.kill(pid, SIGKILL) }
+                for pid in ProcessTable.descendants(of: orphan) { Foundation.kill(pid, SIGKILL) }
                 Foundation.kill(orphan, SIGKILL)
                 var status: Int32 = 0
                 while waitpid(orphan, &status, 0) < 0, errno == EINTR {}
@@ -78,10 +73,26 @@ public enum Leftovers {
     }
 }
 
-/// Parent ids of every process, from `/proc`.
+/// Children of a process, from the kernel's per-thread lists (`/proc/<pid>/task/<tid>/children`): a few
+/// small reads, not a walk over every process of the host.
 enum ProcessTable {
-    /// pid → parent pid.
-    static func read() -> [pid_t: pid_t] {
+    static func children(of pid: pid_t) -> [pid_t] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var found: [pid_t] = []
+        var readable = false
+        for task in tasks {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8) else {
+                continue
+            }
+            readable = true
+            found += text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        // A kernel without CONFIG_PROC_CHILDREN: every process's parent, from /proc/<pid>/stat.
+        return readable || tasks.isEmpty ? found : parents().filter { $0.value == pid }.map(\.key)
+    }
+
+    /// pid → parent pid of every process.
+    private static func parents() -> [pid_t: pid_t] {
         var table: [pid_t: pid_t] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
@@ -94,11 +105,11 @@ enum ProcessTable {
         return table
     }
 
-    static func descendants(of root: pid_t, in table: [pid_t: pid_t]) -> [pid_t] {
+    static func descendants(of root: pid_t) -> [pid_t] {
         var found: [pid_t] = []
         var frontier = [root]
         while let next = frontier.popLast() {
-            let children = table.filter { $0.value == next }.map(\.key)
+            let children = children(of: next)
             found += children
             frontier += children
         }
