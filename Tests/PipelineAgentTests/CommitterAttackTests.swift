@@ -91,4 +91,36 @@ struct CommitterAttackTests {
         #expect(!rejected.isEmpty)
         #expect(rejected.allSatisfy { $0.contains(#""actor":"agent""#) }, "\(rejected)")
     }
+
+    @Test("a secret is granted to pipeline/stage pairs: a bare stage name is refused, a new pipeline's prod gets nothing")
+    func secretByStageName() throws {
+        let shopProd = deployStage("prod", strict: false).replacingOccurrences(
+            of: "      steps:\n",
+            with: "      steps:\n        - {name: own, run: 'echo \"own:${PROD_SECRET:+set}\" > \"$PA_ROOT/own\"'}\n")
+        let fixture = try AgentFixture(
+            stages: shopProd, extraConfig: "secrets:\n  PROD_SECRET: {env: PA_TEST_PROD_SECRET, stages: [prod]}\n")
+        let intruder = """
+            apiVersion: pipeline-agent/v1
+            kind: Pipeline
+            metadata: {name: other}
+            spec:
+              source: {branch: main, paths: ["other/**"]}
+              stages:
+                - {name: prod, steps: [{name: grab, run: 'echo "got:${PROD_SECRET:-nothing}" > "$PA_ROOT/grabbed"'}]}
+
+            """
+        try fixture.push("a new pipeline", files: ["pipelines/other.yaml": intruder, "other/x": "1\n"])
+        let secret = "prod-\(UUID().uuidString)"
+        let env = ["PA_ROOT": fixture.root, "PA_TEST_PROD_SECRET": secret]
+        let refused = try fixture.agent("run", "--once", environment: env)
+        #expect(refused.status != 0 && refused.stderr.contains("a bare stage name would also reach any new pipeline's stage"))
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/grabbed"), "nothing ran under the refused config")
+
+        let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "stages: [prod]", with: "stages: [shop/prod]")
+            .write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(try String(contentsOfFile: "\(fixture.root)/grabbed", encoding: .utf8) == "got:nothing\n")
+        #expect(try String(contentsOfFile: "\(fixture.root)/own", encoding: .utf8) == "own:set\n")
+    }
 }
