@@ -42,6 +42,8 @@ if [ "$(id -u)" -eq 0 ]; then
     id "$user" >/dev/null 2>&1 || useradd --system --create-home --shell /usr/sbin/nologin "$user"
   done
   chmod 755 "$scratch"; chmod 1777 "$OLIST_WAREHOUSE_DIR"   # the step users write the warehouse, nothing else
+  setpriv --reuid pa-step --regid pa-step --clear-groups "$root/.venv/bin/python" -c "" 2>/dev/null \
+    || fail "pa-step cannot run $root/.venv/bin/python (a venv made from an interpreter in a private home?): rm -rf .venv && make deps"
   execution='execution: {stepUser: pa-step, users: {"*/prod": pa-prod}, requireIsolation: true}'
 else
   echo "note: not root, so the agent cannot switch users: steps will run as $(id -un) (the agent says NOT ISOLATED)"
