@@ -15,7 +15,7 @@ final class RunningAgent: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         if let stderrFile {
-            FileManager.default.createFile(atPath: stderrFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: stderrFile)
         } else {
             process.standardError = FileHandle.nullDevice
