@@ -42,9 +42,13 @@ if [ "$(id -u)" -eq 0 ]; then
     id "$user" >/dev/null 2>&1 || useradd --system --create-home --shell /usr/sbin/nologin "$user"
   done
   chmod 755 "$scratch"; chmod 1777 "$OLIST_WAREHOUSE_DIR"   # the step users write the warehouse, nothing else
-  setpriv --reuid pa-step --regid pa-step --clear-groups "$root/.venv/bin/python" -c "" 2>/dev/null \
-    || fail "pa-step cannot run $root/.venv/bin/python (a venv made from an interpreter in a private home?): rm -rf .venv && make deps"
-  execution='execution: {stepUser: pa-step, users: {"*/prod": pa-prod}, requireIsolation: true}'
+  if setpriv --reuid pa-step --regid pa-step --clear-groups "$root/.venv/bin/python" -c "" 2>/dev/null \
+     && setpriv --reuid pa-step --regid pa-step --clear-groups test -r "$scratch/work/pipelines/olist-analytics.yaml"; then
+    execution='execution: {stepUser: pa-step, users: {"*/prod": pa-prod}, requireIsolation: true}'
+  else
+    echo "note: pa-step cannot run $root/.venv/bin/python or read $scratch (a private parent directory, or a venv made"
+    echo "      from an interpreter in a private home): steps will run as root, and the agent says NOT ISOLATED"
+  fi
 else
   echo "note: not root, so the agent cannot switch users: steps will run as $(id -un) (the agent says NOT ISOLATED)"
 fi
