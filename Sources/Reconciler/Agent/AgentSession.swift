@@ -124,8 +124,7 @@ public final class AgentSession {
         var valid = try store.validSpecs()
         let catalog = read.adding(
             Self.branchErrors(read, watched: branch) + Self.floorEscapes(read, valid: valid, floor: floor))
-        let errors = catalog.diagnostics
-        let brokenFiles = Set(errors.filter { $0.severity == .error && !Self.isApprovalPath($0.file) }.map(\.file))
+        let brokenFiles = Set(catalog.diagnostics.filter { $0.severity == .error && !Self.isApprovalPath($0.file) }.map(\.file))
         for document in catalog.pipelines where !brokenFiles.contains(document.file) {
             let spec = ValidSpec(pipeline: document.pipeline, file: document.file, commit: head.hex)
             if valid[document.pipeline.name]?.pipeline != spec.pipeline {
@@ -136,7 +135,7 @@ public final class AgentSession {
         let current = Set(catalog.pipelines.map(\.pipeline.name))
         var inputs: [PipelineInput] = []
         for (name, spec) in valid where current.contains(name) || brokenFiles.contains(spec.file) {
-            let diagnostics = errors.filter { $0.file == spec.file && $0.severity == .error }
+            let diagnostics = catalog.diagnostics.filter { $0.file == spec.file && $0.severity == .error }
             // Candidates come only from the watched branch, whatever a spec names.
             let candidates = try branchHead(branch, repository: repository).map {
                 try scanner.candidates(spec.pipeline.spec.source, head: $0, in: repository)
@@ -145,16 +144,13 @@ public final class AgentSession {
                 PipelineInput(name: name, pipeline: spec.pipeline, candidates: candidates ?? [], diagnostics: diagnostics))
         }
         let inForce = inputs.compactMap { valid[$0.name]?.file }
-        inputs += Self.neverValid(
-            catalog, errors: errors, brokenFiles: brokenFiles.subtracting(inForce), known: Set(inputs.map(\.name)))
+        inputs += Self.neverValid(catalog, brokenFiles: brokenFiles.subtracting(inForce), known: Set(inputs.map(\.name)))
         return (inputs.sorted { $0.name < $1.name }, catalog, head)
     }
 
     /// Pipelines in broken files that never had a valid spec: shown as Invalid, named by their
     /// `metadata.name`, or by the file when even that cannot be read.
-    static func neverValid(
-        _ catalog: SpecCatalog, errors: [Diagnostic], brokenFiles: Set<String>, known: Set<String>
-    ) -> [PipelineInput] {
+    static func neverValid(_ catalog: SpecCatalog, brokenFiles: Set<String>, known: Set<String>) -> [PipelineInput] {
         var found: [String: String] = [:]
         for document in catalog.pipelines where brokenFiles.contains(document.file) {
             found[document.pipeline.name] = document.file
@@ -163,7 +159,7 @@ public final class AgentSession {
         let named = Set(found.values)
         for file in brokenFiles where !named.contains(file) { found[file] = file }
         return found.filter { !known.contains($0.key) }.map { name, file in
-            let diagnostics = errors.filter { $0.file == file && $0.severity == .error }
+            let diagnostics = catalog.diagnostics.filter { $0.file == file && $0.severity == .error }
             return PipelineInput(name: name, pipeline: nil, candidates: [], diagnostics: diagnostics)
         }
     }
@@ -172,20 +168,23 @@ public final class AgentSession {
     /// to `production` would otherwise leave the floor behind. The operator moves the floor, not a committer.
     static func floorEscapes(_ catalog: SpecCatalog, valid: [String: ValidSpec], floor: ProtectFloor) -> [Diagnostic] {
         catalog.pipelines.flatMap { document -> [Diagnostic] in
-            guard let last = valid[document.pipeline.name]?.pipeline else { return [] }
             let name = document.pipeline.name
-            return floor.rules.enumerated().compactMap { index, rule in
-                func covered(_ stages: [Stage]) -> [Stage] {
-                    stages.filter {
-                        ProtectFloor.glob(rule.pipeline, matches: name) && ProtectFloor.glob(rule.stage, matches: $0.name)
+            guard let last = valid[name]?.pipeline else { return [] }
+            /// Each rule index with the first stage it covers.
+            func covering(_ stages: [Stage]) -> [Int: String] {
+                var found: [Int: String] = [:]
+                for stage in stages {
+                    for (index, _) in floor.rules(pipeline: name, stage: stage.name) where found[index] == nil {
+                        found[index] = stage.name
                     }
                 }
-                let before = covered(last.spec.stages)
-                let now = covered(document.pipeline.spec.stages)
-                guard let stage = before.first, now.isEmpty else { return nil }
-                return Diagnostic(
+                return found
+            }
+            let now = covering(document.pipeline.spec.stages)
+            return covering(last.spec.stages).filter { now[$0.key] == nil }.sorted { $0.key < $1.key }.map { index, stage in
+                Diagnostic(
                     .error, file: document.file, at: document.locations["spec.stages"] ?? document.location,
-                    "protect[\(index)] covered stage '\(stage.name)' of \(name) and covers no stage of this spec; the agent "
+                    "protect[\(index)] covered stage '\(stage)' of \(name) and covers no stage of this spec; the agent "
                         + "keeps the last valid spec until the agent config's floor names the new stage (a rename cannot drop the floor)"
                 )
             }

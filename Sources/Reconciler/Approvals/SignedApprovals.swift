@@ -25,7 +25,7 @@ public struct SignedApprovals: ApprovalEvaluator {
         let policy = stage.approvals
         let spec = pipeline.stage(named: stage.name) ?? stage
         let authors = Self.rangeAuthors(
-            candidate: candidate.id, current: current, candidates: history.isEmpty ? candidates : history)
+            candidate: candidate.id, current: current, candidates: rangeSource(candidates))
         var status = ApprovalStatus(have: 0, need: stage.requiredApprovals, by: [])
         var counted: [String: String] = [:]
         for checked in approvals where Self.names(checked, pipeline.name, stage.name, candidate.id) {
@@ -65,7 +65,7 @@ public struct SignedApprovals: ApprovalEvaluator {
             let stage = floor.apply(pipeline: pipeline.name, to: spec).stage
             let current = stages[StageKey(pipeline.name, stage.name)]?.current
             let authors = Self.rangeAuthors(
-                candidate: approval.candidate, current: current, candidates: history.isEmpty ? input.candidates : history)
+                candidate: approval.candidate, current: current, candidates: rangeSource(input.candidates))
             let scope = "\(pipeline.name)/\(stage.name)/\(approval.candidate)"
             let result = judge(checked, stage: stage, spec: spec, authors: authors, counted: counted[scope] ?? [:])
             if result.accepted { counted[scope, default: [:]][approval.approver.lowercased()] = checked.file }
@@ -144,6 +144,10 @@ public struct SignedApprovals: ApprovalEvaluator {
             self.reason = reason
         }
     }
+
+    /// The commits a promoted range is cut from: the branch history, or the candidates when no history was given
+    /// (planner tests that build approvals without a repository).
+    private func rangeSource(_ candidates: [Candidate]) -> [Candidate] { history.isEmpty ? candidates : history }
 
     static func names(_ checked: CheckedApproval, _ pipeline: String, _ stage: String, _ candidate: String) -> Bool {
         guard let approval = checked.approval else { return false }

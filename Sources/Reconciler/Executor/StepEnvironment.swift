@@ -37,8 +37,7 @@ public struct StepEnvironment: Sendable {
     func variables(for action: PromotionAction, promotionID: Int64, checkout: String) -> [String: String] {
         var environment = base
         for (name, value) in action.stage.vars ?? [:] { environment[name] = value }
-        let key = "\(action.pipeline.name)/\(action.stage.name)"
-        for grant in grants where ProtectFloor.glob(grant.pattern, matches: key) {
+        for grant in grants where ProtectFloor.glob(grant.pattern, matches: action.key.description) {
             for (name, value) in grant.secrets { environment[name] = value }
         }
         environment["PA_PIPELINE"] = action.pipeline.name

@@ -60,8 +60,7 @@ public struct StepIsolation: Sendable {
 
     /// The user a stage's processes run as; nil: the agent's own user.
     public func user(for key: StageKey) -> StepUser? {
-        let name = "\(key.pipeline)/\(key.stage)"
-        return users.first { ProtectFloor.glob($0.pattern, matches: name) }?.user ?? defaultUser
+        users.first { ProtectFloor.glob($0.pattern, matches: key.description) }?.user ?? defaultUser
     }
 
     /// True when no stage runs as the agent's own user.
