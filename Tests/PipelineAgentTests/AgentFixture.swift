@@ -12,19 +12,25 @@ final class AgentFixture: @unchecked Sendable {
     /// `stages` is the YAML list of stages (indented by 4 spaces) of pipeline `shop`.
     init(stages: String, paths: String = #"["app/**"]"#, extraConfig: String = "") throws {
         git = try GitFixture()
-        let spec = """
-            apiVersion: pipeline-agent/v1
-            kind: Pipeline
-            metadata: {name: shop}
-            spec:
-              source: {branch: main, paths: \(paths)}
-              stages:
-            \(stages)
-            """
+        let spec = Self.pipeline("shop", paths: paths, stages: stages)
         try git.commit("v1", files: ["pipelines/shop.yaml": spec, "app/version.txt": "v1\n"])
         remote = try git.bareClone()
         configPath = git.scratch.sub("agent.yaml")
         try git.scratch.write("agent.yaml", "source: {url: ./team.git, branch: main}\nstate: {path: ./state}\n\(extraConfig)")
+    }
+
+    /// A Pipeline document watching `main`; `stages` is its YAML list of stages, indented by 4 spaces.
+    static func pipeline(_ name: String, paths: String, stages: String) -> String {
+        """
+        apiVersion: pipeline-agent/v1
+        kind: Pipeline
+        metadata: {name: \(name)}
+        spec:
+          source: {branch: main, paths: \(paths)}
+          stages:
+        \(stages)
+
+        """
     }
 
     /// Commits files in the work tree and pushes them to the remote; returns the commit id.

@@ -15,16 +15,8 @@ struct CommitterAttackTests {
         let fixture = try AgentFixture(stages: Self.stages)
         let env = ["PA_ROOT": fixture.root]
         #expect(try fixture.agent("run", "--once", environment: env).status == 0)
-        let hijack = """
-            apiVersion: pipeline-agent/v1
-            kind: Pipeline
-            metadata: {name: shop}
-            spec:
-              source: {branch: main, paths: ["app/**"]}
-              stages:
-                - {name: dev, steps: [{name: own, run: 'touch "$PA_ROOT/hijacked"'}]}
-
-            """
+        let hijack = AgentFixture.pipeline(
+            "shop", paths: #"["app/**"]"#, stages: #"    - {name: dev, steps: [{name: own, run: 'touch "$PA_ROOT/hijacked"'}]}"#)
         try fixture.push("add aaa", files: ["pipelines/aaa.yaml": hijack])
         try fixture.push("a change", files: ["app/version.txt": "v2\n"])
         let run = try fixture.agent("run", "--once", environment: env)
@@ -102,16 +94,9 @@ struct CommitterAttackTests {
             with: "      steps:\n        - {name: own, run: 'echo \"own:${PROD_SECRET:+set}\" > \"$PA_ROOT/own\"'}\n")
         let fixture = try AgentFixture(
             stages: shopProd, extraConfig: "secrets:\n  PROD_SECRET: {env: PA_TEST_PROD_SECRET, stages: [prod]}\n")
-        let intruder = """
-            apiVersion: pipeline-agent/v1
-            kind: Pipeline
-            metadata: {name: other}
-            spec:
-              source: {branch: main, paths: ["other/**"]}
-              stages:
-                - {name: prod, steps: [{name: grab, run: 'echo "got:${PROD_SECRET:-nothing}" > "$PA_ROOT/grabbed"'}]}
-
-            """
+        let intruder = AgentFixture.pipeline(
+            "other", paths: #"["other/**"]"#,
+            stages: #"    - {name: prod, steps: [{name: grab, run: 'echo "got:${PROD_SECRET:-nothing}" > "$PA_ROOT/grabbed"'}]}"#)
         try fixture.push("a new pipeline", files: ["pipelines/other.yaml": intruder, "other/x": "1\n"])
         let secret = "prod-\(UUID().uuidString)"
         let env = ["PA_ROOT": fixture.root, "PA_TEST_PROD_SECRET": secret]
