@@ -74,7 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         for promotion in summary.promotions {
             print("\(promotion.key): \(promotion.candidate.prefix(12)) \(promotion.status.rawValue)")
         }
-        loop.notifier.drain()
+        loop.recorder.drainNotifications()
         try loop.stop(reason: "run --once finished")
         for diagnostic in summary.invalidSpecs {
             FileHandle.standardError.write(Data("\(diagnostic.description)\n".utf8))

@@ -47,7 +47,8 @@ struct InProcessAgent {
     let runner = FakeRunner()
     let clock = TestClock("2026-12-01T12:00:00Z")
 
-    init(stages: String) throws {
+    /// `store` may wrap the SQLite store the agent would use (to watch its writes); it gets the state directory.
+    init(stages: String, store: ((SQLiteStateStore, String) -> any StateStore)? = nil) throws {
         git = try GitFixture()
         let spec = """
             apiVersion: pipeline-agent/v1
@@ -62,7 +63,9 @@ struct InProcessAgent {
         _ = try git.bareClone()
         try git.scratch.write("agent.yaml", "source: {url: ./team.git, branch: main}\nstate: {path: ./state}\n")
         let config = try AgentConfigLoader.load(path: git.scratch.sub("agent.yaml")).get()
-        session = try AgentSession(config: config, logger: Logger(label: "test"), clock: clock.reading, runner: runner)
+        let wrapped = try store.map { $0(try SQLiteStateStore(directory: config.stateDirectory), config.stateDirectory) }
+        session = try AgentSession(
+            config: config, logger: Logger(label: "test"), clock: clock.reading, runner: runner, store: wrapped)
         loop = try ReconcileLoop(session: session)
         try loop.start()
     }
@@ -72,7 +75,7 @@ struct InProcessAgent {
     }
 
     func auditTypes() throws -> [String] {
-        try AuditReader.records(at: loop.audit.path).map(\.type)
+        try AuditReader.records(at: loop.recorder.auditPath).map(\.type)
     }
 }
 
@@ -100,7 +103,8 @@ struct InProcessLoopTests {
         #expect(second.promotions.map(\.key.stage) == ["staging"])
         #expect(try agent.current("staging") == head)
         #expect(agent.runner.commands.map(\.stage) == ["dev", "staging"])
-        #expect(try AuditVerifier.verify(fileAt: agent.loop.audit.path, anchor: agent.session.store.auditAnchor()).isIntact)
+        #expect(
+            try AuditVerifier.verify(fileAt: agent.loop.recorder.auditPath, anchor: agent.session.store.auditAnchor()).isIntact)
     }
 
     @Test("a failing check rolls back with PA_PREVIOUS; one terminal record; the stage stays where it was")
@@ -128,7 +132,7 @@ struct InProcessLoopTests {
         }
         #expect(order.count == 4 && order == order.sorted(), "rollback before the terminal record: \(types)")
         #expect(types.filter { PromotionOutcome.terminalTypes.contains($0) }.count == 2, "one terminal record each")
-        let last = try #require(try AuditReader.records(at: agent.loop.audit.path).last { $0.type == "promotion.failed" })
+        let last = try #require(try AuditReader.records(at: agent.loop.recorder.auditPath).last { $0.type == "promotion.failed" })
         #expect(last.detail["status"] == .string("rolled-back"))
         #expect(try agent.loop.runOnce().promotions.isEmpty, "the failed candidate is not retried")
     }

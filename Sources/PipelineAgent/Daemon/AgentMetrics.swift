@@ -35,7 +35,7 @@ final class AgentMetrics: @unchecked Sendable {
 
     func recordFailure() { fetchErrors.increment() }
 
-    func record(_ summary: RunSummary, passTime: Duration, store: any StateStore) {
+    func record(_ summary: RunSummary, passTime: Duration, store: any StateReader) {
         lock.withLock {
             passes.increment()
             passDuration.record(passTime)
@@ -58,7 +58,7 @@ final class AgentMetrics: @unchecked Sendable {
         }
     }
 
-    private func recordSteps(_ summary: RunSummary, store: any StateStore) {
+    private func recordSteps(_ summary: RunSummary, store: any StateReader) {
         let ids = Set(summary.promotions.map(\.id))
         for id in ids {
             for run in (try? store.stepRuns(promotion: id)) ?? [] where run.phase != "verify" {

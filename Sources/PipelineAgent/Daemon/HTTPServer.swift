@@ -9,7 +9,7 @@ enum HTTPServer {
     static let maxWebhookBytes = 1 << 20
 
     static func application(
-        listen: String, runtime: AgentRuntime, store: any StateStore, verifier: WebhookVerifier?, logger: Logger
+        listen: String, runtime: AgentRuntime, store: any StateReader, verifier: WebhookVerifier?, logger: Logger
     ) throws -> some ApplicationProtocol {
         let (host, port) = try hostAndPort(listen)
         let router = Router()

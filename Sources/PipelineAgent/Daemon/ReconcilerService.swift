@@ -81,7 +81,7 @@ final class ReconcilerService: Service, @unchecked Sendable {
                 }
             }
         }
-        loop.notifier.drain(timeout: .seconds(10))
+        loop.recorder.drainNotifications(timeout: .seconds(10))
         try loop.stop(reason: "signal")
     }
 }

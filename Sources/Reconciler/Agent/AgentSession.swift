@@ -7,7 +7,10 @@ import SpecModel
 /// Not thread-safe; one task drives it.
 public final class AgentSession {
     public let config: AgentConfig
-    public let store: any StateStore
+    /// The state store; only the loop's `Recorder` writes to it.
+    let stateStore: any StateStore
+    /// The agent's state, for reading.
+    public var store: any StateReader { stateStore }
     public let mirror: GitMirror
     let logger: Logger
     let clock: @Sendable () -> Date
@@ -18,7 +21,7 @@ public final class AgentSession {
     private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval], history: [Candidate])?
     var repository: GitRepository?
     /// The last inputs, reused while no branch tip moved: no tree listing, walk or spec parse.
-    private var cachedInputs: (tips: [String: ObjectID], value: (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID))?
+    private var cachedInputs: (tips: [String: ObjectID], value: PipelineInputs)?
 
     /// When true (`plan`), nothing is written to the state store.
     public var readOnly = false
@@ -31,14 +34,14 @@ public final class AgentSession {
 
     public init(
         config: AgentConfig, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
-        runner: any CommandRunner = SystemCommandRunner()
+        runner: any CommandRunner = SystemCommandRunner(), store: (any StateStore)? = nil
     ) throws {
         self.config = config
         self.runner = runner
         self.logger = logger
         self.clock = clock
         floor = ProtectFloor(config.protect ?? [])
-        store = try SQLiteStateStore(directory: config.stateDirectory)
+        stateStore = try store ?? SQLiteStateStore(directory: config.stateDirectory)
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
         specReader = SpecReader(logger: logger)
@@ -107,7 +110,7 @@ public final class AgentSession {
     }
 
     /// The specs at the branch head and the pipelines as the planner sees them.
-    public func pipelineInputs() throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
+    public func pipelineInputs() throws -> PipelineInputs {
         let repository = try openRepository()
         let tips = try repository.branchTips()
         if let cachedInputs, cachedInputs.tips == tips { return cachedInputs.value }
@@ -116,19 +119,18 @@ public final class AgentSession {
         return value
     }
 
-    private func computeInputs(
-        _ repository: GitRepository
-    ) throws -> (inputs: [PipelineInput], catalog: SpecCatalog, head: ObjectID) {
+    private func computeInputs(_ repository: GitRepository) throws -> PipelineInputs {
         let head = try repository.resolveBranch(branch)
         let read = try specReader.catalog(at: head, in: repository)
         var valid = try store.validSpecs()
+        var newlyValid: [ValidSpec] = []
         let catalog = read.adding(
             Self.branchErrors(read, watched: branch) + Self.floorEscapes(read, valid: valid, floor: floor))
         let brokenFiles = Set(catalog.diagnostics.filter { $0.severity == .error && !Self.isApprovalPath($0.file) }.map(\.file))
         for document in catalog.pipelines where !brokenFiles.contains(document.file) {
             let spec = ValidSpec(pipeline: document.pipeline, file: document.file, commit: head.hex)
             if valid[document.pipeline.name]?.pipeline != spec.pipeline {
-                if !readOnly { try store.saveValidSpec(spec) }
+                newlyValid.append(spec)
                 valid[document.pipeline.name] = spec
             }
         }
@@ -145,7 +147,8 @@ public final class AgentSession {
         }
         let inForce = inputs.compactMap { valid[$0.name]?.file }
         inputs += Self.neverValid(catalog, brokenFiles: brokenFiles.subtracting(inForce), known: Set(inputs.map(\.name)))
-        return (inputs.sorted { $0.name < $1.name }, catalog, head)
+        return PipelineInputs(
+            inputs: inputs.sorted { $0.name < $1.name }, catalog: catalog, head: head, newlyValid: readOnly ? [] : newlyValid)
     }
 
     /// Pipelines in broken files that never had a valid spec: shown as Invalid, named by their
@@ -219,7 +222,8 @@ public final class AgentSession {
     /// drift observations included (observe commands are read-only by contract).
     public func gather() throws -> PassSnapshot {
         let now = clock()
-        let (inputs, catalog, head) = try pipelineInputs()
+        let gathered = try pipelineInputs()
+        let (inputs, catalog, head) = (gathered.inputs, gathered.catalog, gathered.head)
         let stages = try store.stages()
         let promotions = try store.promotions()
         let approvals = try approvals(now: now)
@@ -228,7 +232,7 @@ public final class AgentSession {
             input: PlanInput(
                 pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: now, observed: observed,
                 floor: floor),
-            approvals: approvals, catalog: catalog, head: head)
+            approvals: approvals, catalog: catalog, head: head, newlyValid: gathered.newlyValid)
     }
 
     /// Computes the plan from the store and the mirror as they are now.
@@ -244,4 +248,15 @@ public struct PassSnapshot: Sendable {
     public let approvals: SignedApprovals
     public let catalog: SpecCatalog
     public let head: ObjectID
+    /// Specs that became valid at this head (the recorder stores them; `plan` never does).
+    public let newlyValid: [ValidSpec]
+}
+
+/// The specs at the branch head and the pipelines as the planner sees them.
+public struct PipelineInputs: Sendable {
+    public let inputs: [PipelineInput]
+    public let catalog: SpecCatalog
+    public let head: ObjectID
+    /// Specs valid at the head that the store does not hold yet.
+    public let newlyValid: [ValidSpec]
 }

@@ -23,15 +23,14 @@ public struct RunSummary: Sendable {
 /// Fetch, plan, promote, repeat until nothing can progress without waiting; every decision is audited.
 public final class ReconcileLoop {
     let session: AgentSession
-    let audit: AuditLog
+    /// The one writer of the audit log, the state store and the notifications.
+    public let recorder: Recorder
     let executor: PromotionExecutor
     let health: HealthMonitor
     /// Sends signed checkpoints of the chain head, when the config names a witness.
     let witness: ChainWitness?
-    /// Delivers the stages' notifications; `run` drains it before exiting.
-    public let notifier: NotificationDispatcher
-    /// Writes what each pass found and decided (audit, store, notifications).
-    let recorder: PassRecorder
+    /// Turns what each pass found and decided into facts for the recorder.
+    let passRecorder: PassRecorder
     /// The head's spec errors, as of the last pass.
     public private(set) var invalidSpecs: [Diagnostic] = []
     private var recovered = false
@@ -41,23 +40,20 @@ public final class ReconcileLoop {
     public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
         self.session = session
         let environment = StepEnvironment(config: session.config)
-        audit = try AuditLog(
-            directory: session.config.stateDirectory, anchors: session.store, redactor: environment.redactor,
-            logger: session.logger, clock: session.clock)
-        notifier = NotificationDispatcher(
-            config: session.config, audit: audit, redactor: environment.redactor, logger: session.logger)
-        recorder = PassRecorder(audit: audit, store: session.store, notifier: notifier, clock: session.clock)
+        recorder = try Recorder(
+            config: session.config, store: session.stateStore, redactor: environment.redactor, logger: session.logger,
+            clock: session.clock)
+        passRecorder = PassRecorder(recorder: recorder, clock: session.clock)
         var context = ExecutionContext(
-            store: session.store, audit: audit, stateDirectory: session.config.stateDirectory, environment: environment,
+            recorder: recorder, stateDirectory: session.config.stateDirectory, environment: environment,
             clock: session.clock, logger: session.logger, cancellation: cancellation)
-        context.notifier = notifier
         context.runner = session.runner
         context.isolation = session.isolation
         context.checkouts = session.checkouts
         executor = PromotionExecutor(context: context)
         if let witnessConfig = session.config.witness {
             witness = try ChainWitness(
-                config: witnessConfig, agentConfig: session.config, audit: audit, notifier: notifier, clock: session.clock,
+                config: witnessConfig, agentConfig: session.config, recorder: recorder, clock: session.clock,
                 logger: session.logger)
         } else {
             witness = nil
@@ -68,13 +64,13 @@ public final class ReconcileLoop {
     /// Records the start; a predecessor's unfinished promotions are finished at the first pass
     /// that can read the specs (the source may be unreachable right now).
     public func start() throws {
-        try recorder.lifecycle(
+        try passRecorder.lifecycle(
             "agent.started", detail: ["source": .string(session.mirror.url), "branch": .string(session.branch)])
     }
 
     private func recoverIfNeeded() throws {
         guard !recovered else { return }
-        let (inputs, _, _) = try session.pipelineInputs()
+        let inputs = try session.pipelineInputs().inputs
         let specs = Dictionary(uniqueKeysWithValues: inputs.compactMap { input in input.pipeline.map { (input.name, $0) } })
         try executor.recoverInterrupted(specs: specs, repository: session.openRepository())
         if !session.readOnly {
@@ -84,14 +80,14 @@ public final class ReconcileLoop {
     }
 
     public func stop(reason: String) throws {
-        try recorder.lifecycle("agent.stopped", detail: ["reason": .string(reason)])
+        try passRecorder.lifecycle("agent.stopped", detail: ["reason": .string(reason)])
         witness?.checkpoint(force: true)
     }
 
     /// Runs the health checks that are due and records what changed; returns when the next are due.
     func checkHealth(now: Date) throws -> Date? {
         let (changes, next) = try health.runDue(session.pipelineInputs().inputs, now: now, repository: session.openRepository())
-        for change in changes { try recorder.healthChanged(change) }
+        for change in changes { try passRecorder.healthChanged(change) }
         return next
     }
 
@@ -131,28 +127,25 @@ public final class ReconcileLoop {
         do {
             result = try session.sync()
             onFetch?(nil)
-            try session.store.saveSourceState(SourceState(url: session.mirror.url, lastFetch: session.clock(), lastError: nil))
+            try passRecorder.sourceReached(url: session.mirror.url)
         } catch let error as AuditError {
             throw error
         } catch {
             onFetch?(error)
-            let previous = try session.store.sourceState()
-            try session.store.saveSourceState(
-                SourceState(url: session.mirror.url, lastFetch: previous?.lastFetch, lastError: "\(error)"))
-            if previous?.lastError != "\(error)" {
+            try passRecorder.sourceFailed(error, url: session.mirror.url) {
                 let stages = (try? session.pipelineInputs().inputs)?.compactMap(\.pipeline).flatMap(\.spec.stages) ?? []
-                try recorder.sourceFailed(error, url: session.mirror.url, channels: Set(stages.flatMap { $0.notify ?? [] }))
+                return Set(stages.flatMap { $0.notify ?? [] })
             }
             throw error
         }
-        if result.changed { try recorder.sourceFetched(result, branch: session.branch) }
+        if result.changed { try passRecorder.sourceFetched(result, branch: session.branch) }
     }
 
     /// gather → plan → record: one pass's inputs, the pure plan, and what changed, written once.
     private func planAndRecord() throws -> Plan {
         let snapshot = try session.gather()
         let plan = Planner.plan(snapshot.input)
-        invalidSpecs = try recorder.record(snapshot, plan: plan)
+        invalidSpecs = try passRecorder.record(snapshot, plan: plan)
         witness?.checkpoint(force: false)
         return plan
     }
@@ -162,14 +155,14 @@ public final class ReconcileLoop {
     private func approvalsHoldAtStart(_ action: PromotionAction) throws -> [ApprovalEvidence]? {
         guard action.reliesOnApprovals else { return [] }
         try sync()
-        let (inputs, _, _) = try session.pipelineInputs()
+        let inputs = try session.pipelineInputs().inputs
         let candidates = inputs.first { $0.name == action.pipeline.name }?.candidates ?? []
         guard let candidate = candidates.first(where: { $0.id == action.candidate }) else { return nil }
         let status = try session.approvals(now: session.clock()).status(
             pipeline: action.pipeline, stage: action.stage, candidate: candidate, current: action.previous, candidates: candidates
         )
         if status.isSatisfied { return status.evidence }
-        try recorder.approvalsNoLongerHold(action, status)
+        try passRecorder.approvalsNoLongerHold(action, status)
         return nil
     }
 

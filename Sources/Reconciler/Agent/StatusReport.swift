@@ -2,7 +2,7 @@ import Foundation
 
 /// The stages as the state store knows them: the last pass's plan with the recorded candidates and health.
 public enum StatusReport {
-    public static func current(_ store: any StateStore) throws -> Plan {
+    public static func current(_ store: any StateReader) throws -> Plan {
         var plan = try store.lastPlan().flatMap(Plan.decode) ?? Plan(pipelines: [])
         let records = try store.stages()
         let running = Dictionary(

@@ -3,10 +3,12 @@ import GitSource
 import Logging
 import SpecModel
 
-/// What the executor needs from the agent: the store, the audit log, where to put files.
+/// What the executor needs from the agent: the recorder (its only way to write), where to put files.
 public struct ExecutionContext: Sendable {
-    public let store: any StateStore
-    public let audit: AuditLog
+    /// Writes every record, state change and notification of a promotion.
+    public let recorder: Recorder
+    /// The state as recorded, read-only.
+    public var store: any StateReader { recorder.state }
     public let stateDirectory: String
     public let environment: StepEnvironment
     public let clock: @Sendable () -> Date
@@ -14,8 +16,6 @@ public struct ExecutionContext: Sendable {
     public let cancellation: CancellationFlag
     /// Step output kept per run; the rest is dropped (and counted).
     public var captureLimit = 5 << 20
-    /// Where promotion events are announced (the stage's `notify` channels).
-    public var notifier: NotificationDispatcher?
     /// Starts every process: steps, checks, rollback, health checks.
     public var runner: any CommandRunner = SystemCommandRunner()
     /// Which OS user each stage's processes run as.
@@ -24,11 +24,10 @@ public struct ExecutionContext: Sendable {
     public var checkouts: CheckoutArea
 
     public init(
-        store: any StateStore, audit: AuditLog, stateDirectory: String, environment: StepEnvironment,
+        recorder: Recorder, stateDirectory: String, environment: StepEnvironment,
         clock: @escaping @Sendable () -> Date, logger: Logger, cancellation: CancellationFlag
     ) {
-        self.store = store
-        self.audit = audit
+        self.recorder = recorder
         self.stateDirectory = stateDirectory
         self.environment = environment
         self.clock = clock
@@ -52,17 +51,16 @@ public struct PromotionExecutor {
     ) throws -> (status: PromotionStatus, id: Int64) {
         let started = context.clock()
         let checkout = context.checkouts.newPath()
-        let promotion = try context.store.startPromotion(
-            action.key, candidate: action.candidate, previous: action.previous, specDigest: StageDigest.of(action.stage),
-            at: started)
-        try context.audit.append(
+        let runAs = context.isolation.user(for: action.key)?.name ?? "agent"
+        let promotion = try context.recorder.startPromotion(action, specDigest: StageDigest.of(action.stage), at: started) {
             event(
                 "promotion.started", action,
                 [
-                    "promotionId": .int(promotion.id), "previous": action.previous.map(JSONValue.string) ?? .null,
-                    "approvals": .array(approvals.map(\.json)), "specDigest": .string(promotion.specDigest),
-                    "checkout": .string(checkout), "runAs": .string(context.isolation.user(for: action.key)?.name ?? "agent"),
-                ]))
+                    "promotionId": .int($0.id), "previous": action.previous.map(JSONValue.string) ?? .null,
+                    "approvals": .array(approvals.map(\.json)), "specDigest": .string($0.specDigest),
+                    "checkout": .string(checkout), "runAs": .string(runAs),
+                ])
+        }
         notify(.promotionStarted, action, "\(action.key): promoting \(short(action.candidate))", .info)
         let run = PromotionRun(context: context, action: action, promotion: promotion, checkoutPath: checkout)
         let (status, reason) = try execute(run, repository: repository)
@@ -110,8 +108,8 @@ public struct PromotionExecutor {
         _ kind: NotificationEvent.Kind, _ action: PromotionAction, _ summary: String, _ severity: NotificationEvent.Severity,
         resolves: Bool = false
     ) {
-        guard let notifier = context.notifier, let channels = action.stage.notify, !channels.isEmpty else { return }
-        notifier.send(
+        guard let channels = action.stage.notify else { return }
+        context.recorder.announce(
             NotificationEvent(
                 kind, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, summary: summary,
                 severity: severity, resolves: resolves), to: channels)

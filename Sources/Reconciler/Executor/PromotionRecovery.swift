@@ -26,7 +26,7 @@ struct PromotionRecovery {
     func recover(specs: [String: Pipeline], repository: GitRepository) throws {
         let running = try context.store.promotions().filter { $0.status == .running }
         guard !running.isEmpty else { return }
-        let records = try AuditReader.records(at: context.audit.path)
+        let records = try AuditReader.records(at: context.recorder.auditPath)
         for promotion in running {
             let progress = Self.progress(of: promotion.id, in: records)
             let checkout = Self.checkout(of: promotion.id, in: records) ?? context.checkouts.newPath()
@@ -39,7 +39,8 @@ struct PromotionRecovery {
         repository: GitRepository
     ) throws {
         if case .ended(let status, let reason) = progress {
-            try context.store.finishPromotion(PromotionOutcome(promotion, status: status, reason: reason, at: context.clock()))
+            // The record is already in the log: only the state lags behind.
+            try context.recorder.save(.outcome(PromotionOutcome(promotion, status: status, reason: reason, at: context.clock())))
             return
         }
         let stage = specs[promotion.key.pipeline]?.stage(named: promotion.key.stage)
@@ -70,16 +71,15 @@ struct PromotionRecovery {
     }
 
     private func closeWithoutRollback(_ promotion: PromotionRecord, reason: String) throws {
-        try context.audit.append(
+        try context.recorder.record(
             AuditEvent(
                 PromotionOutcome.terminalType(.interrupted), pipeline: promotion.key.pipeline, stage: promotion.key.stage,
                 candidate: promotion.candidate,
                 detail: [
                     "promotionId": .int(promotion.id), "status": .string(PromotionStatus.interrupted.rawValue),
                     "reason": .string(reason),
-                ]))
-        try context.store.finishPromotion(
-            PromotionOutcome(promotion, status: .interrupted, reason: reason, at: context.clock()))
+                ]),
+            then: .outcome(PromotionOutcome(promotion, status: .interrupted, reason: reason, at: context.clock())))
     }
 
     /// How far promotion `id` got, by its records in the log.

@@ -14,11 +14,12 @@ extension PromotionRun {
                 "check": .string(check.name), "level": .string(result.level.rawValue), "message": .string(result.message),
                 "measured": result.measured.map(JSONValue.int) ?? .null,
             ]
-            try context.audit.append(event(result.level == .failed ? "verify.failed" : "verify.passed", detail))
-            try context.store.recordStepRun(
-                StepRunRecord(
-                    promotionID: promotion.id, phase: "verify", name: check.name, attempt: 1, exitStatus: nil, durationMs: 0,
-                    outputSHA256: nil, logPath: nil, result: "\(result.level.rawValue): \(result.message)"))
+            try context.recorder.record(
+                event(result.level == .failed ? "verify.failed" : "verify.passed", detail),
+                then: .stepRun(
+                    StepRunRecord(
+                        promotionID: promotion.id, phase: "verify", name: check.name, attempt: 1, exitStatus: nil,
+                        durationMs: 0, outputSHA256: nil, logPath: nil, result: "\(result.level.rawValue): \(result.message)")))
             if result.level == .failed { failures.append("verification \(check.name) failed: \(result.message)") }
         }
         return failures.isEmpty ? nil : failures.joined(separator: "; ")
@@ -50,12 +51,12 @@ extension PromotionRun {
     func rollback(reason: String, after: PromotionStatus) throws -> PromotionStatus {
         let steps = action.stage.rollback ?? []
         guard !steps.isEmpty else { return try finish(after, reason: "\(reason); no rollback steps") }
-        try context.audit.append(
+        try context.recorder.record(
             event(
                 "rollback.started",
                 ["reason": .string(reason), "steps": .int(Int64(steps.count)), "outcome": .string(after.rawValue)]))
         let failure = try runSteps(steps, phase: "rollback")?.reason
-        try context.audit.append(
+        try context.recorder.record(
             event(
                 "rollback.finished",
                 ["result": .string(failure == nil ? "succeeded" : "failed"), "reason": failure.map(JSONValue.string) ?? .null]))
@@ -68,8 +69,9 @@ extension PromotionRun {
         var detail: [String: JSONValue] = ["status": .string(status.rawValue)]
         detail["reason"] = reason.map(JSONValue.string)
         if status == .succeeded { detail["previous"] = action.previous.map(JSONValue.string) ?? .null }
-        try context.audit.append(event(PromotionOutcome.terminalType(status), detail))
-        try context.store.finishPromotion(PromotionOutcome(promotion, status: status, reason: reason, at: context.clock()))
+        try context.recorder.record(
+            event(PromotionOutcome.terminalType(status), detail),
+            then: .outcome(PromotionOutcome(promotion, status: status, reason: reason, at: context.clock())))
         return status
     }
 }

@@ -82,7 +82,7 @@ struct PromotionRun {
     private func runOnce(_ step: Step, phase: String, attempt: Int) throws -> StepResult {
         let logPath = "\(logDirectory)/\(phase)-\(step.name)-\(attempt).log"
         let (timeout, limitedByStage) = effectiveTimeout(step, phase: phase)
-        try context.audit.append(
+        try context.recorder.record(
             event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
         let outcome = context.runner.run(
             CommandRequest(
@@ -94,7 +94,7 @@ struct PromotionRun {
             .explained(by: lastLine, step: step.name)
         let failure = result.failure
         let durationMs = outcome.duration.wholeMilliseconds
-        try context.audit.append(
+        try context.recorder.record(
             event(
                 "step.finished",
                 [
@@ -103,11 +103,11 @@ struct PromotionRun {
                     "outputSHA256": .string(digest), "log": .string(logPath),
                     "result": .string(failure == nil ? "succeeded" : "failed"),
                     "droppedBytes": .int(Int64(outcome.droppedBytes)),
-                ]))
-        try context.store.recordStepRun(
-            StepRunRecord(
-                promotionID: promotion.id, phase: phase, name: step.name, attempt: attempt, exitStatus: outcome.exitStatus,
-                durationMs: durationMs, outputSHA256: digest, logPath: logPath, result: failure ?? "succeeded"))
+                ]),
+            then: .stepRun(
+                StepRunRecord(
+                    promotionID: promotion.id, phase: phase, name: step.name, attempt: attempt, exitStatus: outcome.exitStatus,
+                    durationMs: durationMs, outputSHA256: digest, logPath: logPath, result: failure ?? "succeeded")))
         return result
     }
 

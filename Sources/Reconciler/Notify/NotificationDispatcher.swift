@@ -3,7 +3,8 @@ import Logging
 import SpecModel
 
 /// Delivers notifications on its own queue, with a timeout and retries with backoff per attempt.
-/// A failed delivery never blocks or fails a promotion; every attempt is an audit record.
+/// A failed delivery never blocks or fails a promotion; every attempt is an audit record, written
+/// through `record` (the `Recorder` that owns this dispatcher).
 public final class NotificationDispatcher: @unchecked Sendable {
     public struct Policy: Sendable {
         public var attempts = 3
@@ -19,7 +20,7 @@ public final class NotificationDispatcher: @unchecked Sendable {
 
     private let channels: [String: NotificationChannel]
     private let payloads: ChannelPayloads
-    private let audit: AuditLog
+    private let recordAttempt: @Sendable (AuditEvent) throws -> Void
     private let redactor: SecretRedactor
     private let policy: Policy
     private let logger: Logger
@@ -27,12 +28,13 @@ public final class NotificationDispatcher: @unchecked Sendable {
     private let pending = DispatchGroup()
 
     public init(
-        config: AgentConfig, audit: AuditLog, redactor: SecretRedactor, logger: Logger, policy: Policy = Policy(),
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        config: AgentConfig, redactor: SecretRedactor, logger: Logger, policy: Policy = Policy(),
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        record: @escaping @Sendable (AuditEvent) throws -> Void
     ) {
         channels = config.notifications ?? [:]
         payloads = ChannelPayloads(environment: environment, now: { Date() })
-        self.audit = audit
+        recordAttempt = record
         self.redactor = redactor
         self.policy = policy
         self.logger = logger
@@ -96,7 +98,7 @@ public final class NotificationDispatcher: @unchecked Sendable {
             "outcome": .string(redactor.redact(outcome)),
         ]
         do {
-            try audit.append(
+            try recordAttempt(
                 AuditEvent(type, pipeline: event.pipeline, stage: event.stage, candidate: event.candidate, detail: detail))
         } catch {
             logger.error("cannot audit a notification", metadata: ["error": "\(error)"])

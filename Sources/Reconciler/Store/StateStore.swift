@@ -48,17 +48,35 @@ public struct SourceState: Sendable, Hashable, Codable {
     }
 }
 
-/// The agent's durable state. SQLite (through GRDB) is the embedded default; the protocol
-/// leaves room for a shared PostgreSQL store.
-public protocol StateStore: AuditAnchorStore {
+/// What the agent's durable state says: everything but the recorder reads it through this, so
+/// that only `Recorder` can change it (one writer, in record-then-state order).
+public protocol StateReader: Sendable {
     /// Every stage the agent has recorded.
     func stages() throws -> [StageKey: StageRecord]
+    /// All promotions, oldest first.
+    func promotions() throws -> [PromotionRecord]
+    /// Step runs of one promotion, in order.
+    func stepRuns(promotion id: Int64) throws -> [StepRunRecord]
+    /// The last valid spec of every pipeline, kept in force while the head's is invalid.
+    func validSpecs() throws -> [String: ValidSpec]
+    /// The watched source as the last pass saw it.
+    func sourceState() throws -> SourceState?
+    /// A value the agent remembers across restarts to write a record once per change (e.g. the digest
+    /// of the head's spec errors), or nil.
+    func marker(_ name: String) throws -> String?
+    /// The last plan written, as JSON, and when.
+    func lastPlan() throws -> String?
+    /// The audit anchor, or nil before the first record.
+    func auditAnchor() throws -> AuditAnchor?
+}
+
+/// The agent's durable state, writable. SQLite (through GRDB) is the embedded default; the protocol
+/// leaves room for a shared PostgreSQL store. Only `Recorder` (and the audit log it owns) writes.
+public protocol StateStore: StateReader, AuditAnchorStore {
     /// Records a stage's phase in the last plan and the block last audited, touching nothing else.
     func savePhase(_ phase: String, blockedReason: String?, for key: StageKey) throws
     /// Records a stage's health, touching nothing else of the stage (its candidates are the executor's).
     func saveHealth(_ health: Health, for key: StageKey) throws
-    /// All promotions, oldest first.
-    func promotions() throws -> [PromotionRecord]
     /// Records a promotion that starts now; returns it with its id.
     func startPromotion(
         _ key: StageKey, candidate: String, previous: String?, specDigest: String, at: Date
@@ -67,25 +85,14 @@ public protocol StateStore: AuditAnchorStore {
     func finishPromotion(_ outcome: PromotionOutcome) throws
     /// Records a step, rollback step or check run.
     func recordStepRun(_ run: StepRunRecord) throws
-    /// Step runs of one promotion, in order.
-    func stepRuns(promotion id: Int64) throws -> [StepRunRecord]
-    /// The last valid spec of every pipeline, kept in force while the head's is invalid.
-    func validSpecs() throws -> [String: ValidSpec]
     /// Remembers a pipeline's valid spec.
     func saveValidSpec(_ spec: ValidSpec) throws
-    /// The watched source as the last pass saw it.
-    func sourceState() throws -> SourceState?
     /// Records the outcome of a fetch.
     func saveSourceState(_ state: SourceState) throws
     /// Remembers that an event with this key was audited; false when it already was.
     func markAudited(_ key: String) throws -> Bool
-    /// A value the agent remembers across restarts to write a record once per change (e.g. the digest
-    /// of the head's spec errors), or nil.
-    func marker(_ name: String) throws -> String?
     /// Replaces a marker's value.
     func setMarker(_ name: String, _ value: String) throws
-    /// The last plan written, as JSON, and when.
-    func lastPlan() throws -> String?
     /// Replaces the last plan.
     func saveLastPlan(_ json: String, at: Date) throws
 }

@@ -7,8 +7,7 @@ import SpecModel
 /// interval: appended (and synced) to `witness.file`, posted to `witness.channel`.
 public final class ChainWitness {
     private let config: WitnessConfig
-    private let audit: AuditLog
-    private let notifier: NotificationDispatcher?
+    private let recorder: Recorder
     private let key: Curve25519.Signing.PrivateKey
     private let clock: @Sendable () -> Date
     private let logger: Logger
@@ -17,12 +16,10 @@ public final class ChainWitness {
     private let fileTarget: String?
 
     public init(
-        config: WitnessConfig, agentConfig: AgentConfig, audit: AuditLog, notifier: NotificationDispatcher?,
-        clock: @escaping @Sendable () -> Date, logger: Logger
+        config: WitnessConfig, agentConfig: AgentConfig, recorder: Recorder, clock: @escaping @Sendable () -> Date, logger: Logger
     ) throws {
         self.config = config
-        self.audit = audit
-        self.notifier = notifier
+        self.recorder = recorder
         self.clock = clock
         self.logger = logger
         fileTarget = config.file.map(agentConfig.resolve)
@@ -32,7 +29,7 @@ public final class ChainWitness {
     /// Sends a checkpoint when the head moved since the last one and `force` (a promotion ended) or the
     /// interval passed. A witness that cannot be reached is logged, never stops the agent.
     public func checkpoint(force: Bool) {
-        guard let head = audit.currentHead, head.seq != lastSeq else { return }
+        guard let head = recorder.auditHead, head.seq != lastSeq else { return }
         let now = clock()
         let interval = config.interval?.seconds ?? 3600
         guard force || lastSent.map({ now.timeIntervalSince($0) >= interval }) ?? true else { return }
@@ -45,11 +42,11 @@ public final class ChainWitness {
         lastSeq = head.seq
         lastSent = now
         if let fileTarget { append(checkpoint, to: fileTarget) }
-        if let channel = config.channel, let notifier {
+        if let channel = config.channel {
             var event = NotificationEvent(
                 .auditCheckpoint, summary: "audit chain head seq \(head.seq) \(head.hash.prefix(12))", severity: .info)
             event.detail = checkpoint.json
-            notifier.send(event, to: [channel])
+            recorder.announce(event, to: [channel])
         }
     }
 

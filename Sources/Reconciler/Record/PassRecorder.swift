@@ -3,36 +3,38 @@ import Foundation
 import GitSource
 import SpecModel
 
-/// The *record* step of a pass: what the plan and its inputs mean for the audit log, the store and
-/// the notification channels, each written once per change (across restarts, through the store's
-/// once-keys and markers). The executor records promotions itself, through `PromotionRun.finish`.
+/// The *record* step of a pass: what the plan and its inputs mean as facts — audit records, state
+/// changes, notifications — each written once per change (across restarts, through once-keys and
+/// markers) by the one `Recorder`. Promotions are recorded by `PromotionRun` through the same recorder.
 final class PassRecorder {
-    let audit: AuditLog
-    let store: any StateStore
-    let notifier: NotificationDispatcher
+    let recorder: Recorder
     let clock: @Sendable () -> Date
-    /// "Once" keys already in the store: an idle pass then writes nothing to SQLite.
-    private var knownAudited: Set<String> = []
     private var lastSpecDiagnostics: [Diagnostic]?
+    /// Valid specs saved by this process (the inputs are cached while the head stays, and so is their list).
+    private var savedSpecs: Set<ValidSpec> = []
 
-    init(audit: AuditLog, store: any StateStore, notifier: NotificationDispatcher, clock: @escaping @Sendable () -> Date) {
-        self.audit = audit
-        self.store = store
-        self.notifier = notifier
+    init(recorder: Recorder, clock: @escaping @Sendable () -> Date) {
+        self.recorder = recorder
         self.clock = clock
     }
+
+    private var store: any StateReader { recorder.state }
 
     /// Records one pass; returns the head's spec errors.
     func record(_ snapshot: PassSnapshot, plan: Plan) throws -> [Diagnostic] {
         let inputs = snapshot.input.pipelines
+        for spec in snapshot.newlyValid where !savedSpecs.contains(spec) {
+            try recorder.save(.validSpec(spec))
+            savedSpecs.insert(spec)
+        }
         let errors = try recordSpecProblems(snapshot.catalog, head: snapshot.head)
         try recordApprovalVerdicts(snapshot.approvals.judgements(inputs, stages: snapshot.input.stages))
         let json = try plan.json(pretty: false)
         let previous = try store.lastPlan().flatMap(Plan.decode)
         if previous?.fingerprint != plan.fingerprint {
-            try audit.append(AuditEvent("plan.changed", detail: ["plan": .string(json)]))
+            try recorder.record(AuditEvent("plan.changed", detail: ["plan": .string(json)]))
         }
-        try store.saveLastPlan(json, at: clock())
+        try recorder.save(.lastPlan(json, at: clock()))
         try recordStagePhases(plan)
         try recordTightenings(plan)
         try announceApprovalsNeeded(plan, inputs: inputs)
@@ -47,17 +49,17 @@ final class PassRecorder {
             Dictionary(
                 change.results.map { ($0.name, JSONValue.string("\($0.level.rawValue): \($0.message)")) },
                 uniquingKeysWith: { $1 }))
-        try audit.append(
+        try recorder.record(
             AuditEvent(
                 "health.changed", pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
-                detail: ["from": .string(change.from.rawValue), "to": .string(change.to.rawValue), "checks": checks]))
-        try store.saveHealth(change.to, for: action.key)
+                detail: ["from": .string(change.from.rawValue), "to": .string(change.to.rawValue), "checks": checks]),
+            then: .health(change.to, action.key))
         guard let channels = action.stage.notify, !channels.isEmpty else { return }
         let worst = change.results.filter { $0.health == change.to }.map { "\($0.name): \($0.message)" }
             .joined(separator: "; ")
         let why = worst.isEmpty ? "" : " (\(worst))"
         let severity: NotificationEvent.Severity = change.to == .critical ? .critical : change.to == .warning ? .warning : .info
-        notifier.send(
+        recorder.announce(
             NotificationEvent(
                 .healthChanged, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
                 summary: "\(action.key) health \(change.from.rawValue) → \(change.to.rawValue)\(why)",
@@ -66,12 +68,12 @@ final class PassRecorder {
 
     /// The agent started or stopped.
     func lifecycle(_ type: String, detail: [String: JSONValue]) throws {
-        try audit.append(AuditEvent(type, detail: detail))
+        try recorder.record(AuditEvent(type, detail: detail))
     }
 
     /// The watched branch moved.
     func sourceFetched(_ result: FetchResult, branch: String) throws {
-        try audit.append(
+        try recorder.record(
             AuditEvent(
                 "source.fetched",
                 detail: [
@@ -80,20 +82,27 @@ final class PassRecorder {
                 ]))
     }
 
-    /// Records and announces a source failure (the caller calls it once per change of the error);
-    /// the last good state stays in force.
-    func sourceFailed(_ error: Error, url: String, channels: Set<String>) throws {
+    /// A fetch (or ref listing) succeeded.
+    func sourceReached(url: String) throws {
+        try recorder.save(.sourceState(SourceState(url: url, lastFetch: clock(), lastError: nil)))
+    }
+
+    /// Records a source failure, and announces it once per change of the error; the last good state
+    /// stays in force. `channels` is asked only then.
+    func sourceFailed(_ error: Error, url: String, channels: () -> Set<String>) throws {
         let text = "\(error)"
-        try audit.append(AuditEvent("source.failed", detail: ["error": .string(text), "url": .string(url)]))
-        guard !channels.isEmpty else { return }
-        notifier.send(
+        let previous = try store.sourceState()
+        let state = StateChange.sourceState(SourceState(url: url, lastFetch: previous?.lastFetch, lastError: text))
+        guard previous?.lastError != text else { return try recorder.save(state) }
+        try recorder.record(AuditEvent("source.failed", detail: ["error": .string(text), "url": .string(url)]), then: state)
+        recorder.announce(
             NotificationEvent(.sourceUnreachable, summary: "the source \(url) is unreachable: \(text)", severity: .warning),
-            to: channels.sorted())
+            to: channels().sorted())
     }
 
     /// The approvals a promotion relied on were revoked between the plan and its start.
     func approvalsNoLongerHold(_ action: PromotionAction, _ status: ApprovalStatus) throws {
-        try audit.append(
+        try recorder.record(
             AuditEvent(
                 "gate.blocked", pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate,
                 detail: [
@@ -109,7 +118,7 @@ final class PassRecorder {
                 let described = stage.floor.map(\.description)
                 let key = "policy.tightened|\(pipeline.name)|\(stage.name)|\(described.joined(separator: "|"))"
                 guard try firstTime(key) else { continue }
-                try audit.append(
+                try recorder.record(
                     AuditEvent(
                         "policy.tightened", pipeline: pipeline.name, stage: stage.name,
                         detail: ["tightenings": .array(described.map(JSONValue.string))]))
@@ -125,7 +134,7 @@ final class PassRecorder {
                 guard let desired = stage.desired, let channels = spec?.stage(named: stage.name)?.notify, !channels.isEmpty,
                     try firstTime("notify|approval.needed|\(pipeline.name)|\(stage.name)|\(desired)")
                 else { continue }
-                notifier.send(
+                recorder.announce(
                     NotificationEvent(
                         .approvalNeeded, pipeline: pipeline.name, stage: stage.name, candidate: desired,
                         summary: "\(pipeline.name)/\(stage.name): \(stage.reason)", severity: .info), to: channels)
@@ -140,7 +149,7 @@ final class PassRecorder {
             guard try firstTime("\(type)|\(judgement.file)|\(judgement.version)|\(judgement.reason)") else {
                 continue
             }
-            try audit.append(
+            try recorder.record(
                 AuditEvent(
                     type, pipeline: judgement.approval?.pipeline, stage: judgement.approval?.stage,
                     // Only a verified signature makes the approver the actor; a rejected file's `approver` is a claim.
@@ -150,12 +159,8 @@ final class PassRecorder {
         }
     }
 
-    /// True the first time `key` is seen, across restarts (the store keeps the keys).
     func firstTime(_ key: String) throws -> Bool {
-        guard !knownAudited.contains(key) else { return false }
-        let first = try store.markAudited(key)
-        knownAudited.insert(key)
-        return first
+        try recorder.firstTime(key)
     }
 
     /// `spec.invalid` once per change of the head's spec errors, across restarts.
@@ -165,13 +170,16 @@ final class PassRecorder {
         lastSpecDiagnostics = errors
         let digest = SHA256.hash(data: Data(errors.map(\.description).joined(separator: "\n").utf8)).hexString
         guard try store.marker("spec.invalid") != digest else { return errors }
-        if !errors.isEmpty {
-            try audit.append(
-                AuditEvent(
-                    "spec.invalid",
-                    detail: ["commit": .string(head.hex), "diagnostics": .array(errors.map { .string($0.description) })]))
+        let marker = StateChange.marker("spec.invalid", digest)
+        guard !errors.isEmpty else {
+            try recorder.save(marker)
+            return errors
         }
-        try store.setMarker("spec.invalid", digest)
+        try recorder.record(
+            AuditEvent(
+                "spec.invalid",
+                detail: ["commit": .string(head.hex), "diagnostics": .array(errors.map { .string($0.description) })]),
+            then: marker)
         return errors
     }
 
@@ -186,13 +194,16 @@ final class PassRecorder {
                 // The key leaves out countdowns ("opens in 3h 2m") so a waiting stage is recorded once.
                 let blockKey = blocking.contains(stage.phase) ? "\(stage.phase.rawValue) \(stage.desired ?? "-")" : nil
                 guard record.blockedReason != blockKey || record.phase != stage.phase.rawValue else { continue }
-                if blockKey != nil, blockKey != record.blockedReason {
-                    try audit.append(
-                        AuditEvent(
-                            "gate.blocked", pipeline: pipeline.name, stage: stage.name, candidate: stage.desired,
-                            detail: ["phase": .string(stage.phase.rawValue), "reason": .string(stage.reason)]))
+                let phase = StateChange.phase(stage.phase.rawValue, blockedReason: blockKey, key)
+                guard blockKey != nil, blockKey != record.blockedReason else {
+                    try recorder.save(phase)
+                    continue
                 }
-                try store.savePhase(stage.phase.rawValue, blockedReason: blockKey, for: key)
+                try recorder.record(
+                    AuditEvent(
+                        "gate.blocked", pipeline: pipeline.name, stage: stage.name, candidate: stage.desired,
+                        detail: ["phase": .string(stage.phase.rawValue), "reason": .string(stage.reason)]),
+                    then: phase)
             }
         }
     }

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import SpecModel
+
+/// A change of the agent's durable state that follows the audit record announcing it.
+enum StateChange {
+    case stepRun(StepRunRecord)
+    case outcome(PromotionOutcome)
+    case health(Health, StageKey)
+    case phase(String, blockedReason: String?, StageKey)
+    case marker(String, String)
+    case lastPlan(String, at: Date)
+    case sourceState(SourceState)
+    case validSpec(ValidSpec)
+}
+
+/// The one writer of what the agent did: the audit log, the state store and the notification
+/// channels. Each fact is a record first and then its state change, under one lock, so that writers
+/// on several threads (the loop, a promotion, notification delivery) never interleave a pair and
+/// the store never says something the log does not.
+public final class Recorder: @unchecked Sendable {
+    private let log: AuditLog
+    private let store: any StateStore
+    private let notifier: NotificationDispatcher
+    /// Shared with the notification thread's records: one order for log and store.
+    private let gate: NSLock
+    /// Once-keys already in the store: an idle pass then writes nothing to SQLite.
+    private var knownOnce: Set<String> = []
+
+    /// Opens the audit log in the state directory (verifying it) and the notification channels.
+    public init(
+        config: AgentConfig, store: any StateStore, redactor: SecretRedactor, logger: Logger,
+        clock: @escaping @Sendable () -> Date
+    ) throws {
+        let log = try AuditLog(
+            directory: config.stateDirectory, anchors: store, redactor: redactor, logger: logger, clock: clock)
+        let gate = NSLock()
+        self.log = log
+        self.store = store
+        self.gate = gate
+        notifier = NotificationDispatcher(
+            config: config, redactor: redactor, logger: logger,
+            record: { event in try gate.withLock { _ = try log.append(event) } })
+    }
+
+    /// The state as recorded so far, for reading.
+    public var state: any StateReader { store }
+    /// Where the audit log is.
+    public var auditPath: String { log.path }
+    /// The last record's sequence number and hash.
+    public var auditHead: AuditAnchor? { log.currentHead }
+
+    /// Appends `event`, then applies `changes` (each in its own transaction, in order).
+    func record(_ event: AuditEvent, then changes: StateChange...) throws {
+        try gate.withLock {
+            try log.append(event)
+            for change in changes { try apply(change) }
+        }
+    }
+
+    /// A change with no record of its own (a phase, a marker, a cache): it explains nothing by itself.
+    func save(_ change: StateChange) throws {
+        try gate.withLock { try apply(change) }
+    }
+
+    /// The promotion's row first (its id goes into the record), then `promotion.started`: a crash between
+    /// the two leaves a promotion the log never announced, which recovery closes as "nothing ran".
+    func startPromotion(
+        _ action: PromotionAction, specDigest: String, at: Date, announce: (PromotionRecord) -> AuditEvent
+    ) throws -> PromotionRecord {
+        try gate.withLock {
+            let promotion = try store.startPromotion(
+                action.key, candidate: action.candidate, previous: action.previous, specDigest: specDigest, at: at)
+            try log.append(announce(promotion))
+            return promotion
+        }
+    }
+
+    /// True the first time `key` is seen, across restarts (the store keeps the keys).
+    func firstTime(_ key: String) throws -> Bool {
+        try gate.withLock {
+            guard !knownOnce.contains(key) else { return false }
+            let first = try store.markAudited(key)
+            knownOnce.insert(key)
+            return first
+        }
+    }
+
+    /// Queues `event` for the named channels; each delivery attempt is recorded by this recorder.
+    func announce(_ event: NotificationEvent, to channels: [String]) {
+        guard !channels.isEmpty else { return }
+        notifier.send(event, to: channels)
+    }
+
+    /// Waits until queued notifications are delivered or given up, at most `timeout`.
+    public func drainNotifications(timeout: Duration = .seconds(60)) {
+        notifier.drain(timeout: timeout)
+    }
+
+    private func apply(_ change: StateChange) throws {
+        switch change {
+        case .stepRun(let run): try store.recordStepRun(run)
+        case .outcome(let outcome): try store.finishPromotion(outcome)
+        case .health(let health, let key): try store.saveHealth(health, for: key)
+        case .phase(let phase, let blocked, let key): try store.savePhase(phase, blockedReason: blocked, for: key)
+        case .marker(let name, let value): try store.setMarker(name, value)
+        case .lastPlan(let json, let at): try store.saveLastPlan(json, at: at)
+        case .sourceState(let state): try store.saveSourceState(state)
+        case .validSpec(let spec): try store.saveValidSpec(spec)
+        }
+    }
+}
