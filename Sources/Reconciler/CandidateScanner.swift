@@ -1,61 +1,149 @@
 import Foundation
 import GitSource
+import Logging
 import SpecModel
 
-/// Finds candidates: first-parent commits of a branch that touch a pipeline's source paths.
-/// Changed paths are cached per commit, so a pass over an unchanged branch walks nothing new.
+/// Finds candidates: first-parent commits of the watched branch that touch a pipeline's source paths,
+/// at any depth. Each commit is diffed once, ever: the index of commits and changed paths is built at the
+/// first pass, extended by each fetch and kept in the cache store across restarts; each pipeline's matches
+/// are extended by the new commits only.
 public final class CandidateScanner {
-    /// How far back the first-parent walk goes.
-    public let depth: Int
-    private var changedPaths: [ObjectID: [String]] = [:]
-    private var commits: [ObjectID: CommitInfo] = [:]
+    /// The watched branch's first-parent history, oldest first.
+    private var commits: [IndexedCommit] = []
+    private var positions: [ObjectID: Int] = [:]
+    private var tip: ObjectID?
+    private var loaded = false
+    /// Bumped when history was rewritten (entries dropped): every pipeline's matches are recomputed.
+    private var generation = 0
+    /// Per set of path globs: positions of the matching commits, and how many commits were looked at.
+    private var matches: [[PathGlob]: Matches] = [:]
 
-    public init(depth: Int = 500) {
-        self.depth = depth
+    /// Positions of one set of globs' matching commits, as of `scanned` commits of index `generation`.
+    private struct Matches {
+        var generation: Int
+        var scanned = 0
+        var positions: [Int] = []
+    }
+    private var details: [ObjectID: CommitInfo] = [:]
+    private var cache: CacheStore?
+    private let branch: String
+    private let directory: String?
+    private let logger: Logger
+    /// False for `plan`: the index is read from the cache, never written.
+    var persists = true
+
+    /// `directory` holds the cache that keeps the index across restarts (nil: this process only).
+    init(branch: String, cacheDirectory directory: String?, logger: Logger) {
+        self.branch = branch
+        self.directory = directory
+        self.logger = logger
     }
 
     /// Candidates of `source` at `head`, newest first.
     public func candidates(_ source: SourceSpec, head: ObjectID, in repository: GitRepository) throws -> [Candidate] {
+        try update(head: head, in: repository)
         let globs = source.pathGlobs
-        var found: [Candidate] = []
-        for id in try repository.firstParentHistory(from: head, limit: depth) {
-            let paths = try changed(id, in: repository)
-            guard globs.isEmpty || paths.contains(where: { PathGlob.anyMatches(globs, $0) }) else { continue }
-            let info = try commit(id, in: repository)
-            found.append(Candidate(id: id.hex, time: info.committer.time, authorEmail: info.author.email, summary: info.summary))
+        guard !globs.isEmpty else { return commits.reversed().map(\.candidate) }
+        var known = matches[globs].flatMap { $0.generation == generation ? $0 : nil } ?? Matches(generation: generation)
+        for position in known.scanned..<commits.count
+        where commits[position].paths.contains(where: { PathGlob.anyMatches(globs, $0) }) {
+            known.positions.append(position)
         }
-        return found
+        known.scanned = commits.count
+        matches[globs] = known
+        return known.positions.reversed().map { commits[$0].candidate }
     }
 
     /// Every first-parent commit from `head`, newest first (as candidates of a pipeline without paths).
     public func history(head: ObjectID, in repository: GitRepository) throws -> [Candidate] {
-        try repository.firstParentHistory(from: head, limit: depth).map { id in
-            let info = try commit(id, in: repository)
-            return Candidate(id: id.hex, time: info.committer.time, authorEmail: info.author.email, summary: info.summary)
-        }
+        try update(head: head, in: repository)
+        return commits.reversed().map(\.candidate)
     }
 
     /// Commit metadata, cached.
     public func commit(_ id: ObjectID, in repository: GitRepository) throws -> CommitInfo {
-        if let cached = commits[id] { return cached }
+        if let cached = details[id] { return cached }
         let info = try repository.commit(id)
-        commits[id] = info
+        details[id] = info
         return info
     }
 
     /// The newest first-parent commit from `head` that changed `path`.
     public func lastCommit(touching path: String, from head: ObjectID, in repository: GitRepository) throws -> ObjectID? {
-        for id in try repository.firstParentHistory(from: head, limit: depth) where try changed(id, in: repository).contains(path)
-        {
-            return id
-        }
-        return nil
+        try update(head: head, in: repository)
+        return commits.last { $0.paths.contains(path) }.flatMap { ObjectID(hex: $0.candidate.id) }
     }
 
-    private func changed(_ id: ObjectID, in repository: GitRepository) throws -> [String] {
-        if let cached = changedPaths[id] { return cached }
-        let paths = try repository.changedPaths(in: id).flatMap(\.allPaths)
-        changedPaths[id] = paths
-        return paths
+    /// Brings the index to `head`: walks first parents back to the newest indexed commit (on a rewritten
+    /// history, to where it forked) and diffs only the commits before it.
+    func update(head: ObjectID, in repository: GitRepository) throws {
+        if !loaded { try load() }
+        guard head != tip else { return }
+        var fresh: [CommitInfo] = []
+        var current: ObjectID? = head
+        var fork: Int?
+        while let id = current {
+            if let position = positions[id] {
+                fork = position
+                break
+            }
+            let info = try repository.commit(id)
+            fresh.append(info)
+            current = info.parents.first
+        }
+        let kept = fork.map { $0 + 1 } ?? 0
+        if kept < commits.count {
+            for dropped in commits[kept...] { ObjectID(hex: dropped.candidate.id).map { positions[$0] = nil } }
+            commits.removeSubrange(kept...)
+            generation += 1
+        }
+        let added = try fresh.reversed().map { info in
+            IndexedCommit(
+                candidate: Candidate(
+                    id: info.id.hex, time: info.committer.time, authorEmail: info.author.email, summary: info.summary),
+                paths: try repository.changedPaths(in: info.id).flatMap(\.allPaths))
+        }
+        for commit in added {
+            ObjectID(hex: commit.candidate.id).map { positions[$0] = commits.count }
+            commits.append(commit)
+        }
+        tip = head
+        guard persists, let cache else { return }
+        do {
+            try cache.replaceCommits(branch: branch, keeping: kept, appending: added)
+        } catch {
+            // A cache is never worth stopping for: this process keeps its index in memory.
+            logger.warning("cannot keep the commit index in the cache; using memory", metadata: ["error": "\(error)"])
+            self.cache = nil
+        }
+    }
+
+    private func load() throws {
+        loaded = true
+        cache = openCache()
+        do {
+            commits = try cache?.commits(branch: branch) ?? []
+        } catch {
+            logger.warning("cannot read the commit index from the cache; rebuilding it", metadata: ["error": "\(error)"])
+            commits = []
+            try? cache?.replaceCommits(branch: branch, keeping: 0, appending: [])
+        }
+        for (position, commit) in commits.enumerated() {
+            ObjectID(hex: commit.candidate.id).map { positions[$0] = position }
+        }
+        tip = commits.last.flatMap { ObjectID(hex: $0.candidate.id) }
+    }
+
+    /// The cache, recreated when it cannot be opened (it holds nothing that cannot be recomputed).
+    private func openCache() -> CacheStore? {
+        guard let directory else { return nil }
+        do {
+            return try CacheStore(directory: directory, readOnly: !persists)
+        } catch {
+            guard persists else { return nil }
+            logger.warning("the cache cannot be opened; recreating it", metadata: ["error": "\(error)"])
+            try? FileManager.default.removeItem(atPath: "\(directory)/\(CacheStore.fileName)")
+            return try? CacheStore(directory: directory, readOnly: false)
+        }
     }
 }

@@ -15,7 +15,7 @@ public final class AgentSession {
     let logger: Logger
     let clock: @Sendable () -> Date
     let specReader: SpecReader
-    let scanner = CandidateScanner()
+    let scanner: CandidateScanner
     let approvalCollector: ApprovalCollector
     let observer: DriftObserver
     private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval], history: [Candidate])?
@@ -23,8 +23,10 @@ public final class AgentSession {
     /// The last inputs, reused while no branch tip moved: no tree listing, walk or spec parse.
     private var cachedInputs: (tips: [String: ObjectID], value: PipelineInputs)?
 
-    /// When true (`plan`), nothing is written to the state store.
-    public var readOnly = false
+    /// When true (`plan`), nothing is written to the state store (nor the cache).
+    public var readOnly = false {
+        didSet { scanner.persists = !readOnly }
+    }
 
     /// The branch whose head holds the specs.
     public var branch: String { config.source.branch ?? "main" }
@@ -45,6 +47,8 @@ public final class AgentSession {
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
         specReader = SpecReader(logger: logger)
+        scanner = CandidateScanner(
+            branch: config.source.branch ?? "main", cacheDirectory: config.stateDirectory, logger: logger)
         isolation = StepIsolation.resolve(config.execution)
         checkouts = CheckoutArea(root: config.workDirectory)
         observer = DriftObserver(

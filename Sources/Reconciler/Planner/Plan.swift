@@ -195,16 +195,41 @@ public struct Plan: Sendable, Hashable, Codable {
     /// What makes two plans different for the audit log: phases, candidates and approvals,
     /// not the wording of reasons (which counts down while a stage soaks or waits for a window).
     public var fingerprint: String {
-        pipelines.map { pipeline in
-            pipeline.stages.map { stage in
-                [
-                    pipeline.name, stage.name, stage.current ?? "-", stage.desired ?? "-", stage.phase.rawValue,
-                    stage.health.rawValue, "\(stage.approvals.have)/\(stage.approvals.need)",
-                    stage.approvals.by.joined(separator: ","),
-                ]
-                .joined(separator: " ")
-            }.joined(separator: "\n")
-        }.joined(separator: "\n")
+        stageFingerprints.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n")
+    }
+
+    /// Each stage's part of `fingerprint`, by `pipeline/stage`.
+    public var stageFingerprints: [String: String] {
+        var found: [String: String] = [:]
+        for pipeline in pipelines {
+            for stage in pipeline.stages {
+                found["\(pipeline.name)/\(stage.name)"] = Self.fingerprint(of: stage)
+            }
+        }
+        return found
+    }
+
+    /// The stages whose phase, candidates, health or approvals differ from `previous` (all of them
+    /// when there is none), and the stages `previous` had that this plan has not.
+    public func changes(since previous: Plan?) -> (changed: [(pipeline: String, stage: StagePlan)], removed: [String]) {
+        let before = previous?.stageFingerprints ?? [:]
+        var changed: [(pipeline: String, stage: StagePlan)] = []
+        for pipeline in pipelines {
+            for stage in pipeline.stages {
+                let key = "\(pipeline.name)/\(stage.name)"
+                if before[key] != Self.fingerprint(of: stage) { changed.append((pipeline.name, stage)) }
+            }
+        }
+        let now = Set(pipelines.flatMap { pipeline in pipeline.stages.map { "\(pipeline.name)/\($0.name)" } })
+        return (changed, before.keys.filter { !now.contains($0) }.sorted())
+    }
+
+    private static func fingerprint(of stage: StagePlan) -> String {
+        [
+            stage.current ?? "-", stage.desired ?? "-", stage.phase.rawValue, stage.health.rawValue,
+            "\(stage.approvals.have)/\(stage.approvals.need)", stage.approvals.by.joined(separator: ","),
+        ]
+        .joined(separator: " ")
     }
 
     /// Decodes a plan saved with `json()`.

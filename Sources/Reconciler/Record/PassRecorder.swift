@@ -10,6 +10,9 @@ final class PassRecorder {
     let recorder: Recorder
     let clock: @Sendable () -> Date
     private var lastSpecDiagnostics: [Diagnostic]?
+    /// The plan the last `plan.changed` compared with (loaded from the store once), and the text last saved.
+    private var lastPlan: Plan??
+    private var savedPlanJSON: String?
     /// Valid specs saved by this process (the inputs are cached while the head stays, and so is their list).
     private var savedSpecs: Set<ValidSpec> = []
 
@@ -29,16 +32,36 @@ final class PassRecorder {
         }
         let errors = try recordSpecProblems(snapshot.catalog, head: snapshot.head)
         try recordApprovalVerdicts(snapshot.approvals.judgements(inputs, stages: snapshot.input.stages))
-        let json = try plan.json(pretty: false)
-        let previous = try store.lastPlan().flatMap(Plan.decode)
-        if previous?.fingerprint != plan.fingerprint {
-            try recorder.record(AuditEvent("plan.changed", detail: ["plan": .string(json)]))
-        }
-        try recorder.save(.lastPlan(json, at: clock()))
+        try recordPlanChanges(plan)
         try recordStagePhases(plan)
         try recordTightenings(plan)
         try announceApprovalsNeeded(plan, inputs: inputs)
         return errors
+    }
+
+    /// `plan.changed` with only the stages that changed (a record of change, not of state: its size
+    /// does not grow with the number of pipelines); the plan itself is saved for `status` when its text changed.
+    func recordPlanChanges(_ plan: Plan) throws {
+        if lastPlan == nil { lastPlan = .some(try store.lastPlan().flatMap(Plan.decode)) }
+        let (changed, removed) = plan.changes(since: lastPlan ?? nil)
+        if !changed.isEmpty || !removed.isEmpty {
+            let stages = changed.map { pipeline, stage in
+                JSONValue.object([
+                    "pipeline": .string(pipeline), "stage": .string(stage.name), "phase": .string(stage.phase.rawValue),
+                    "current": stage.current.map(JSONValue.string) ?? .null,
+                    "desired": stage.desired.map(JSONValue.string) ?? .null, "health": .string(stage.health.rawValue),
+                    "approvals": .string("\(stage.approvals.have)/\(stage.approvals.need)"), "reason": .string(stage.reason),
+                ])
+            }
+            try recorder.record(
+                AuditEvent(
+                    "plan.changed", detail: ["stages": .array(stages), "removed": .array(removed.map(JSONValue.string))]))
+        }
+        lastPlan = .some(plan)
+        let json = try plan.json(pretty: false)
+        guard json != savedPlanJSON else { return }
+        try recorder.save(.lastPlan(json, at: clock()))
+        savedPlanJSON = json
     }
 
     /// A stage's health changed: the record first, then only the health column (a stale read of the
