@@ -77,17 +77,14 @@ public enum ProcessRunner {
     private static func wait(
         pid: pid_t, deadline: ContinuousClock.Instant, cancellation: CancellationFlag?
     ) -> ProcessOutcome.Ending {
-        var status: Int32 = 0
+        let child = ChildExit(pid)
         var graceEnds: ContinuousClock.Instant?
-        // Most steps of a promotion are quick: poll soon, then back off to 10 ms (a fixed 10 ms sleep made
-        // every step cost at least 10 ms, since the first poll always comes before the child has exited).
-        var pause: useconds_t = 250
         while true {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { return decode(status) }
-            if result < 0, errno != EINTR { return .exited(-1) }
+            // Woken the moment the child exits; the slices only bound how late a shutdown is noticed.
+            let slice = cancellation == nil ? deadline : min(deadline, .now + .milliseconds(100))
+            if let ending = child.wait(until: slice) { return ending }
             if ContinuousClock.now >= deadline {
-                terminateGroup(pid)
+                terminateGroup(pid, child: child)
                 return .timedOut
             }
             if let cancellation, cancellation.isCancelled {
@@ -95,12 +92,10 @@ public enum ProcessRunner {
                 let ends = graceEnds ?? .now + cancellation.gracePeriod
                 graceEnds = ends
                 if ContinuousClock.now >= ends {
-                    terminateGroup(pid)
+                    terminateGroup(pid, child: child)
                     return .interrupted
                 }
             }
-            usleep(pause)
-            pause = min(pause * 2, 10_000)
         }
     }
 
@@ -111,26 +106,46 @@ public enum ProcessRunner {
         try? FileManager.default.removeItem(atPath: groupFile)
     }
 
-    /// SIGTERM to the whole group, then SIGKILL after the grace period; reaps the leader.
-    static func terminateGroup(_ pid: pid_t) {
+    /// SIGTERM to the whole group, then SIGKILL after the grace period (or as soon as the leader is gone,
+    /// for what it left in the group); returns once the leader is reaped.
+    static func terminateGroup(_ pid: pid_t, child: ChildExit) {
         kill(-pid, SIGTERM)
-        let deadline = ContinuousClock.now + killGrace
-        var status: Int32 = 0
-        while ContinuousClock.now < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                kill(-pid, SIGKILL)
-                return
-            }
-            usleep(20_000)
-        }
+        _ = child.wait(until: .now + killGrace)
         kill(-pid, SIGKILL)
-        waitpid(pid, &status, 0)
+        _ = child.wait(until: .now + .seconds(3600))
     }
 
-    private static func decode(_ status: Int32) -> ProcessOutcome.Ending {
+    static func decode(_ status: Int32) -> ProcessOutcome.Ending {
         let signal = status & 0x7F
         if signal == 0 { return .exited((status >> 8) & 0xFF) }
         return .signalled(signal)
+    }
+}
+
+/// Waits for one child on a thread of its own, in a blocking `waitpid`: its exit is seen the moment it
+/// happens, where polling with `WNOHANG` either misses it by the poll interval or spins.
+final class ChildExit: @unchecked Sendable {
+    private let exited = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var ending: ProcessOutcome.Ending?
+
+    init(_ pid: pid_t) {
+        Thread.detachNewThread { [self] in
+            var status: Int32 = 0
+            var result = waitpid(pid, &status, 0)
+            while result < 0, errno == EINTR { result = waitpid(pid, &status, 0) }
+            let ending = result == pid ? ProcessRunner.decode(status) : .exited(-1)
+            lock.withLock { self.ending = ending }
+            exited.signal()
+        }
+    }
+
+    /// How the child ended, once it has, waiting at most until `deadline`.
+    func wait(until deadline: ContinuousClock.Instant) -> ProcessOutcome.Ending? {
+        if let ending = lock.withLock({ ending }) { return ending }
+        let left = min(max(.zero, deadline - .now), .seconds(86_400))
+        guard exited.wait(timeout: .now() + left.timeInterval) == .success else { return nil }
+        return lock.withLock { ending }
     }
 }
 

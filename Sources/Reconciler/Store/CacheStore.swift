@@ -26,6 +26,11 @@ final class CacheStore: @unchecked Sendable {
         if readOnly {
             guard try database.read(Self.migrator.hasCompletedMigrations) else { return nil }
         } else {
+            // A cache: a write lost to a power cut is recomputed, so it never waits for the disk.
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = OFF")
+            }
             try Self.migrator.migrate(database)
         }
     }
