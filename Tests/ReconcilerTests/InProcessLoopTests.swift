@@ -97,12 +97,20 @@ struct InProcessLoopTests {
         #expect(agent.runner.commands.map(\.command) == ["build-dev"])
 
         agent.clock.advance(599)
-        #expect(try agent.loop.runOnce().promotions.isEmpty)
+        let idle = try agent.loop.runOnce()
+        #expect(idle.promotions.isEmpty)
+        #expect(idle.quiet, "nothing moved and the soak is not over: nothing is planned")
         agent.clock.advance(1)
         let second = try agent.loop.runOnce()
+        #expect(!second.quiet)
         #expect(second.promotions.map(\.key.stage) == ["staging"])
         #expect(try agent.current("staging") == head)
         #expect(agent.runner.commands.map(\.stage) == ["dev", "staging"])
+        #expect(try agent.loop.runOnce().quiet)
+        try agent.git.commit("v2", files: ["app/version.txt": "v2\n"])
+        try agent.git.git("push", "-q", agent.git.scratch.sub("team.git"), "main")
+        let moved = try agent.loop.runOnce()
+        #expect(!moved.quiet && moved.promotions.map(\.key.stage) == ["dev"], "a new commit ends the quiet")
         #expect(
             try AuditVerifier.verify(fileAt: agent.loop.recorder.auditPath, anchor: agent.session.store.auditAnchor()).isIntact)
     }
@@ -147,7 +155,7 @@ struct InProcessLoopTests {
                 """)
         agent.runner.script = { request in (0, request.command == "measure-lag" ? "50\n" : "") }
         _ = try agent.loop.runOnce()
-        let next = try agent.loop.checkHealth(now: agent.clock.now)
+        let next = try agent.loop.checkHealth(now: agent.clock.now).next
         #expect(try agent.session.store.stages()[StageKey("shop", "dev")]?.health == .warning)
         #expect(next == agent.clock.now.addingTimeInterval(300))
         let checks = { agent.runner.commands.filter { $0.command == "measure-lag" }.count }

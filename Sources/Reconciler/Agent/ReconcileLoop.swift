@@ -16,6 +16,9 @@ public struct RunSummary: Sendable {
     /// When the next health check is due.
     public var nextHealthCheck: Date?
 
+    /// True when nothing moved since the last pass (no commit, no approval, nothing due): nothing was planned.
+    public var quiet = false
+
     /// The earliest time something may change by itself (soak, window, health check).
     public var nextWake: Date? { [plan?.nextWake, nextHealthCheck].compactMap { $0 }.min() }
 }
@@ -34,6 +37,8 @@ public final class ReconcileLoop {
     /// The head's spec errors, as of the last pass.
     public private(set) var invalidSpecs: [Diagnostic] = []
     private var recovered = false
+    /// Set after a pass that left nothing to do: until something moves, the next pass is only the ref listing.
+    private var quiet: QuietPoint?
     /// Told of every fetch's outcome as it happens (readiness must not wait for a long pass to end).
     public var onFetch: (@Sendable (Error?) -> Void)?
 
@@ -84,11 +89,12 @@ public final class ReconcileLoop {
         witness?.checkpoint(force: true)
     }
 
-    /// Runs the health checks that are due and records what changed; returns when the next are due.
-    func checkHealth(now: Date) throws -> Date? {
+    /// Runs the health checks that are due and records what changed; returns whether something changed
+    /// and when the next are due.
+    func checkHealth(now: Date) throws -> (changed: Bool, next: Date?) {
         let (changes, next) = try health.runDue(session.pipelineInputs().inputs, now: now, repository: session.openRepository())
         for change in changes { try passRecorder.healthChanged(change) }
-        return next
+        return (!changes.isEmpty, next)
     }
 
     /// One fetch, then passes until quiescent.
@@ -104,11 +110,22 @@ public final class ReconcileLoop {
             throw error
         }
         try recoverIfNeeded()
-        summary.nextHealthCheck = try checkHealth(now: session.clock())
+        let (healthChanged, nextHealthCheck) = try checkHealth(now: session.clock())
+        summary.nextHealthCheck = nextHealthCheck
+        let tips = try session.openRepository().branchTips()
+        if !healthChanged, let quiet, quiet.holds(tips: tips, now: session.clock()) {
+            // Nothing moved: no commit, no approval, nothing due by the clock. The last plan still holds.
+            summary.plan = quiet.plan
+            summary.invalidSpecs = invalidSpecs
+            summary.quiet = true
+            return summary
+        }
+        quiet = nil
         for _ in 0..<maxPasses {
             let plan = try planAndRecord()
             summary.plan = plan
             summary.invalidSpecs = invalidSpecs
+            if plan.actions.isEmpty { quiet = try QuietPoint(after: plan, tips: tips, session: session) }
             guard !plan.actions.isEmpty, !executor.context.cancellation.isCancelled else { break }
             for action in plan.actions {
                 guard let evidence = try approvalsHoldAtStart(action) else { continue }
@@ -166,6 +183,29 @@ public final class ReconcileLoop {
         return nil
     }
 
+}
+
+/// The state after a pass with nothing to do, and what would end it: a branch tip moving (a commit, an
+/// approval file), or the clock reaching a soak, window or approval expiry. Stages that observe drift run
+/// their command every pass, so a pipeline with `observe` never makes a pass quiet.
+struct QuietPoint {
+    let plan: Plan
+    let tips: [String: ObjectID]
+    let wake: Date?
+
+    init?(after plan: Plan, tips: [String: ObjectID], session: AgentSession) throws {
+        let inputs = try session.pipelineInputs().inputs
+        guard !inputs.contains(where: { $0.pipeline?.spec.stages.contains { $0.observe != nil } ?? false }) else { return nil }
+        let now = session.clock()
+        let expiries = try session.approvals(now: now).approvals.compactMap(\.approval?.expires).filter { $0 > now }
+        self.plan = plan
+        self.tips = tips
+        wake = ([plan.nextWake] + expiries).compactMap { $0 }.min()
+    }
+
+    func holds(tips: [String: ObjectID], now: Date) -> Bool {
+        tips == self.tips && wake.map { now < $0 } ?? true
+    }
 }
 
 /// A promotion ended `host-failed`: the pass stops so that it is retried with backoff, not at once.

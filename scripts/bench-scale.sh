@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Cost against size, side by side with what git itself needs (issue 14's table), from a release build.
+# Repositories come from Benchmarks/generate-repo.py: P pipelines (dev -> staging, steps `true`) x C commits.
+#   scripts/bench-scale.sh                 P = 10 100 1000, C = 2000
+#   PIPELINES="10 100" COMMITS=20000 scripts/bench-scale.sh
+# Figures are best of 3 where a run can be repeated; the machine is noisy, compare within one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product pipeline-agent >/dev/null
+BIN="$PWD/.build/release/pipeline-agent"
+GEN="$PWD/Benchmarks/generate-repo.py"
+PIPELINES=${PIPELINES:-"10 100 1000"}
+COMMITS=${COMMITS:-2000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/pa-bench-scale.XXXXXX")
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# seconds taken by a command (its output discarded)
+timed() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || true
+  end=$(date +%s.%N)
+  python3 -c "print(f'{$end - $start:.4f}')"
+}
+best3() { python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" "$(timed "$@")" "$(timed "$@")" "$(timed "$@")"; }
+ms() { python3 -c "import sys; print(f'{1000*float(sys.argv[1]):9.1f} ms')" "$1"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/max(float(sys.argv[2]),1e-9):7.1f}x')" "$1" "$2"; }
+row() { printf '%-58s %s   %-34s %s\n' "$1" "$(ms "$2")" "$3 $(ms "$4")" "$(ratio "$2" "$4")"; }
+
+# a commit changing one pipeline's data, pushed to the repository's main
+push_change() {
+  local repo=$1 index=$2 clone="$work/clone-$RANDOM"
+  git clone -q "$repo" "$clone"
+  echo "$RANDOM" > "$clone/teams/p$index/data.txt"
+  git -C "$clone" -c user.email=b@x -c user.name=b commit -qam "bench change p$index"
+  git -C "$clone" push -q origin main
+  rm -rf "$clone"
+}
+
+# mean seconds of the service's idle passes (from /metrics, after its first pass)
+service_idle_pass() {
+  local dir=$1 port=$2
+  printf 'source: {url: ./team.git, branch: main, pollInterval: 1s}\nstate: {path: ./state}\nhttp: {listen: "127.0.0.1:%s"}\n' \
+    "$port" > "$dir/service.yaml"
+  "$BIN" run --config "$dir/service.yaml" >/dev/null 2>&1 &
+  local pid=$! sample
+  sample() { curl -sf "http://127.0.0.1:$port/metrics" | awk '/^pipeline_agent_pass_duration_seconds_(sum|count)/ {print $2}' | paste -sd' '; }
+  local first="" second=""
+  for _ in $(seq 1 600); do
+    first=$(sample || true)
+    [ -n "$first" ] && [ "$(echo "$first" | cut -d' ' -f2)" != "0" ] && break
+    sleep 0.2
+  done
+  sleep 6
+  second=$(sample || true)
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  python3 -c "
+import sys
+s1, c1 = map(float, sys.argv[1].split()); s2, c2 = map(float, sys.argv[2].split())
+print(f'{(s2 - s1) / max(c2 - c1, 1):.5f}')" "$first" "$second"
+}
+
+echo "pipeline-agent scale figures, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $COMMITS commits per repository"
+printf '%-58s %12s   %-34s %8s\n' "measure" "agent" "git / shell baseline" "ratio"
+port=18700
+for P in $PIPELINES; do
+  dir="$work/p$P"; mkdir -p "$dir"
+  python3 "$GEN" --pipelines "$P" --commits "$COMMITS" --out "$dir/team.git"
+  printf 'source: {url: ./team.git, branch: main}\nstate: {path: ./state}\n' > "$dir/agent.yaml"
+  first=$(timed "$BIN" run --once --config "$dir/agent.yaml")
+  clone=$(timed git clone -q --mirror "$dir/team.git" "$dir/baseline.git")
+  row "first run --once, $P pipelines (index, 2x$P promotions)" "$first" "clone --mirror" "$clone"
+  idle=$(best3 "$BIN" run --once --config "$dir/agent.yaml")
+  lsremote=$(best3 git ls-remote "$dir/team.git")
+  row "idle run --once, $P pipelines" "$idle" "git ls-remote" "$lsremote"
+  port=$((port + 1))
+  service=$(service_idle_pass "$dir" "$port")
+  row "idle service pass, $P pipelines" "$service" "git ls-remote" "$lsremote"
+  before=$(stat -c %s "$dir/state/audit.jsonl")
+  for i in 1 2 3 4 5; do push_change "$dir/team.git" $((i % P)); "$BIN" run --once --config "$dir/agent.yaml" >/dev/null 2>&1; done
+  after=$(stat -c %s "$dir/state/audit.jsonl")
+  printf '%-58s %9d B\n' "audit growth per commit (1 pipeline changed), $P pipelines" $(((after - before) / 5))
+  push_change "$dir/team.git" 1
+  promoted=$(timed "$BIN" run --once --config "$dir/agent.yaml")
+  baseline=$(timed sh -c "git -C '$dir/baseline.git' fetch -q origin '+refs/heads/*:refs/heads/*' && \
+    for s in 1 2; do rm -rf '$dir/co' && mkdir '$dir/co' && git -C '$dir/baseline.git' archive main | tar -x -C '$dir/co' && sh -c true; done")
+  row "1 new commit -> promoted (dev, staging), $P pipelines" "$promoted" "fetch + 2 checkouts + 2 steps" "$baseline"
+  printf '%-58s %12s\n' "disk: state directory / checkouts left, $P pipelines" \
+    "$(du -sh "$dir/state" | cut -f1) / $(du -sh "$dir/state-work" 2>/dev/null | cut -f1 || echo 0)"
+done
