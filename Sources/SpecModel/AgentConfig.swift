@@ -145,13 +145,13 @@ public enum AgentConfigLoader {
             return .failure(ConfigError(diagnostics: [Diagnostic(.error, file: path, at: .start, "config is not UTF-8")]))
         }
         do {
-            guard let root = try Parser(yaml: text).singleRoot() else {
+            guard let root = try SharedYAML.parser(text).singleRoot() else {
                 return .failure(ConfigError(diagnostics: [Diagnostic(.error, file: path, at: .start, "config is empty")]))
             }
             var validator = StructuralValidator(file: path)
             validator.check(root, against: ConfigSchema.config, path: "", fallback: .start)
             guard validator.diagnostics.isEmpty else { return .failure(ConfigError(diagnostics: validator.diagnostics)) }
-            var config = try YAMLDecoder().decode(AgentConfig.self, from: root)
+            var config = try SharedYAML.decoder.decode(AgentConfig.self, from: root)
             config.baseDirectory = (URL(fileURLWithPath: path).standardizedFileURL.path as NSString).deletingLastPathComponent
             config.file = path
             config.locations = validator.locations

@@ -3,6 +3,11 @@
 public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
     public let pattern: String
     private let segments: [Substring]
+    /// The leading segments without wildcards, joined: a path that does not start with them cannot match,
+    /// which rejects most paths without splitting them (each commit's paths are matched against every pipeline).
+    private let literalPrefix: String
+    /// The pattern is its literal prefix and everything below (`app/**`, or a directory name).
+    private let prefixIsEnough: Bool
 
     /// Nil for patterns that cannot name a path inside a repository.
     public init?(_ pattern: String) {
@@ -13,13 +18,24 @@ public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
         self.pattern = pattern
         let trimmed = segments.last == "" ? Array(segments.dropLast()) : segments
         let hasWildcard = pattern.contains("*") || pattern.contains("?")
-        self.segments = hasWildcard ? trimmed : trimmed + ["**"]
+        let all = hasWildcard ? trimmed : trimmed + ["**"]
+        self.segments = all
+        let literal = all.prefix { !$0.contains("*") && !$0.contains("?") }
+        literalPrefix = literal.joined(separator: "/")
+        prefixIsEnough = !literal.isEmpty && all.count == literal.count + 1 && all.last == "**"
     }
 
     public var description: String { pattern }
 
     /// Whether a slash-separated repository path matches.
     public func matches(_ path: String) -> Bool {
+        if !literalPrefix.isEmpty {
+            let bytes = path.utf8
+            guard bytes.starts(with: literalPrefix.utf8) else { return false }
+            let next = bytes.dropFirst(literalPrefix.utf8.count).first
+            guard next == nil || next == UInt8(ascii: "/") else { return false }
+            if prefixIsEnough { return true }
+        }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         return Self.match(segments[...], parts[...])
     }

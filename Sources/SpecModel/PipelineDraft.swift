@@ -64,7 +64,7 @@ private struct WindowZone: Decodable {
 
 private func decodeOne<T: Decodable>(_ node: Node?) -> T? {
     guard let node else { return nil }
-    return try? YAMLDecoder().decode(T.self, from: node)
+    return try? SharedYAML.decoder.decode(T.self, from: node)
 }
 
 private func decodeEach<T: Decodable>(_ node: Node?) -> [(Int, T)] {

@@ -52,7 +52,7 @@ public struct SpecFile: Sendable {
         declaresSpec = Self.mentionsSpec(text)
         let parser: Parser
         do {
-            parser = try Parser(yaml: text)
+            parser = try SharedYAML.parser(text)
         } catch {
             return reportYAML(error)
         }
@@ -116,7 +116,7 @@ public struct SpecFile: Sendable {
 
     private mutating func decode<T: Decodable>(_ type: T.Type, _ root: Node, at: SourceLocation) -> T? {
         do {
-            return try YAMLDecoder().decode(type, from: root)
+            return try SharedYAML.decoder.decode(type, from: root)
         } catch {
             report(at, "could not read the document: \(error)")
             return nil

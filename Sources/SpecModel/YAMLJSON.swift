@@ -7,7 +7,7 @@ public enum YAMLJSON {
     /// Every document of a YAML text as a JSON-compatible value (dictionaries, arrays, strings,
     /// numbers, booleans, NSNull). Throws when the YAML does not parse.
     public static func documents(from text: String) throws -> [Any] {
-        let parser = try Parser(yaml: text)
+        let parser = try SharedYAML.parser(text)
         var documents: [Any] = []
         while let root = try parser.nextRoot() {
             documents.append(value(of: root))

@@ -55,6 +55,13 @@ struct ValuesTests {
         #expect(deep.matches("a/b/c.sql"))
         #expect(deep.matches("c.sql"))
         #expect(PathGlob.anyMatches([], "anything"))
+        // The literal-prefix fast path stops at segment boundaries.
+        let team = try #require(PathGlob("teams/p1/**"))
+        #expect(team.matches("teams/p1/data.txt") && team.matches("teams/p1"))
+        #expect(!team.matches("teams/p10/data.txt") && !team.matches("teams/p"))
+        let mixed = try #require(PathGlob("models/*/schema.yml"))
+        #expect(mixed.matches("models/staging/schema.yml"))
+        #expect(!mixed.matches("models/staging/other.yml") && !mixed.matches("modelsx/a/schema.yml"))
         for bad in ["", "/etc/**", "../x", "a//b"] {
             #expect(PathGlob(bad) == nil, "\(bad)")
         }
