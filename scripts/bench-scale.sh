@@ -67,9 +67,12 @@ for P in $PIPELINES; do
   dir="$work/p$P"; mkdir -p "$dir"
   python3 "$GEN" --pipelines "$P" --commits "$COMMITS" --out "$dir/team.git"
   printf 'source: {url: ./team.git, branch: main}\nstate: {path: ./state}\n' > "$dir/agent.yaml"
-  first=$(timed "$BIN" run --once --config "$dir/agent.yaml")
+  fetch=$(timed "$BIN" plan --config "$dir/agent.yaml")
+  rm -rf "$dir/state"
   clone=$(timed git clone -q --mirror "$dir/team.git" "$dir/baseline.git")
-  row "first run --once, $P pipelines (index, 2x$P promotions)" "$first" "clone --mirror" "$clone"
+  row "first fetch + index + plan (plan, fresh state), $P pipelines" "$fetch" "clone --mirror" "$clone"
+  first=$(timed "$BIN" run --once --config "$dir/agent.yaml")
+  printf '%-58s %s   (2 x %s promotions, each a full checkout)\n' "first run --once, $P pipelines" "$(ms "$first")" "$P"
   idle=$(best3 "$BIN" run --once --config "$dir/agent.yaml")
   lsremote=$(best3 git ls-remote "$dir/team.git")
   row "idle run --once, $P pipelines" "$idle" "git ls-remote" "$lsremote"

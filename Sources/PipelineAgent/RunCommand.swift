@@ -75,6 +75,8 @@ struct RunCommand: AsyncParsableCommand {
             print("\(promotion.key): \(promotion.candidate.prefix(12)) \(promotion.status.rawValue)")
         }
         loop.recorder.drainNotifications()
+        // Opening the log verified only its tail; the older records were checked meanwhile.
+        if let refusal = loop.recorder.awaitAuditCheck() { throw refusal }
         try loop.stop(reason: "run --once finished")
         for diagnostic in summary.invalidSpecs {
             FileHandle.standardError.write(Data("\(diagnostic.description)\n".utf8))

@@ -128,11 +128,37 @@ struct AuditTamperTests {
         #expect(problem.kind == .anchorMismatch)
     }
 
-    @Test("a tampered log makes the agent refuse to act")
+    @Test("a record edited after the last verified point makes opening the log fail")
     func refusesToOpen() throws {
         let fixture = try AuditFixture(records: 3)
         var lines = try fixture.lines()
+        lines[2] = lines[2].replacingOccurrences(of: "olist", with: "other")
+        try fixture.write(lines: lines)
+        #expect(throws: AuditError.self) { try fixture.openLog() }
+    }
+
+    @Test("a record edited before the last verified point: opening is quick, the background check refuses every append")
+    func olderTamperingStopsTheLog() throws {
+        let fixture = try AuditFixture(records: 3)
+        var lines = try fixture.lines()
         lines[0] = lines[0].replacingOccurrences(of: "olist", with: "other")
+        try fixture.write(lines: lines)
+        let log = try fixture.openLog()
+        let refusal = try #require(log.awaitFullCheck())
+        guard case .tampered(_, let problem) = refusal else {
+            Issue.record("expected tampering, got \(refusal)")
+            return
+        }
+        #expect(problem.seq == 1 && problem.kind == .hashMismatch)
+        #expect(throws: AuditError.self) { try log.append(AuditEvent("agent.started")) }
+        #expect(try fixture.lines().count == 3, "nothing was appended after the tampering was found")
+    }
+
+    @Test("opening verifies only the tail: the anchored record must still end where the store says")
+    func tailCheckFindsAMovedAnchor() throws {
+        let fixture = try AuditFixture(records: 3)
+        var lines = try fixture.lines()
+        lines[0] += " "
         try fixture.write(lines: lines)
         #expect(throws: AuditError.self) { try fixture.openLog() }
     }

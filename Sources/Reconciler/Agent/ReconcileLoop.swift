@@ -99,6 +99,8 @@ public final class ReconcileLoop {
 
     /// One fetch, then passes until quiescent.
     public func runOnce(maxPasses: Int = 100) throws -> RunSummary {
+        // Tampering found by the background check of the older records stops the agent at the next pass.
+        if let refusal = recorder.auditRefusal { throw refusal }
         var summary = RunSummary()
         let fetchStarted = ContinuousClock.now
         do {

@@ -33,6 +33,10 @@ public final class AuditLog: @unchecked Sendable {
     private var descriptor: Int32
     private var head: AuditAnchor?
     private var failure: AuditError?
+    /// Bytes in the file: where the next record begins (stored with the anchor).
+    private var size: Int64 = 0
+    /// Done when the records before the verified point have been checked again.
+    private let prefixChecked = DispatchGroup()
 
     /// Opens the log in `directory`, verifies it against the anchor and repairs a crash in the
     /// safe direction (writing an `audit.repaired` record); throws when the log was tampered with.
@@ -49,14 +53,45 @@ public final class AuditLog: @unchecked Sendable {
         descriptor = -1
         let recovery = try AuditRecovery.prepare(path: path, anchors: anchors)
         descriptor = try Self.openForAppend(path)
+        size = Int64(lseek(descriptor, 0, SEEK_END))
         head = recovery.head
         if let repair = recovery.repairEvent {
             try append([repair])
             logger.warning("audit log repaired after a crash", metadata: ["detail": "\(repair.detail)"])
         } else if recovery.anchorNeedsUpdate, let head {
-            try storeAnchor(head)
+            try storeAnchor(AuditAnchor(seq: head.seq, hash: head.hash, end: size))
+        }
+        if let verifiedPoint = recovery.prefixUnchecked { checkPrefixInBackground(up: verifiedPoint) }
+    }
+
+    /// Opening verified only the records after the last verified point; the ones before are checked here,
+    /// off the start-up path. Tampering found there stops the log: no record, hence no action, follows.
+    private func checkPrefixInBackground(up anchor: AuditAnchor) {
+        prefixChecked.enter()
+        Thread.detachNewThread { [self] in
+            defer { prefixChecked.leave() }
+            let problem: AuditProblem?
+            do {
+                let verification = try AuditVerifier.verifyPrefix(fileAt: path, anchor: anchor)
+                problem = verification.problem
+            } catch {
+                problem = AuditProblem(seq: 0, kind: .notARecord, message: "cannot read the log again: \(error)")
+            }
+            guard let problem else { return }
+            logger.critical("the audit log was tampered with before its last verified point", metadata: ["problem": "\(problem)"])
+            lock.withLock { failure = .tampered(path: path, problem: problem) }
         }
     }
+
+    /// Waits until the records before the verified point were checked (at most `timeout`); returns why
+    /// the log refuses to record, if it does.
+    public func awaitFullCheck(timeout: Duration = .seconds(600)) -> AuditError? {
+        _ = prefixChecked.wait(timeout: .now() + timeout.timeInterval)
+        return lock.withLock { failure }
+    }
+
+    /// Why the log refuses to record (tampering found, a write that failed), or nil.
+    public var refusal: AuditError? { lock.withLock { failure } }
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
@@ -90,9 +125,11 @@ public final class AuditLog: @unchecked Sendable {
             }
             guard let last = records.last else { return [] }
             let text = records.map { $0.canonicalLine + "\n" }.joined()
-            try writeDurably(Data(text.utf8))
+            let data = Data(text.utf8)
+            try writeDurably(data)
+            size += Int64(data.count)
             head = AuditAnchor(seq: last.seq, hash: last.hash)
-            try storeAnchor(AuditAnchor(seq: last.seq, hash: last.hash))
+            try storeAnchor(AuditAnchor(seq: last.seq, hash: last.hash, end: size))
             return records
         }
     }

@@ -5,6 +5,8 @@ struct AuditRecovery {
     var head: AuditAnchor?
     var repairEvent: AuditEvent?
     var anchorNeedsUpdate = false
+    /// Set when only the records after this anchor were verified: the rest is checked in the background.
+    var prefixUnchecked: AuditAnchor?
 
     /// Verifies the log against the anchor. A torn last line (an append that never returned) is
     /// cut off; records written after the anchor (a crash between fsync and the anchor update) are
@@ -16,8 +18,14 @@ struct AuditRecovery {
         } catch {
             throw AuditError.anchorUnavailable(reason: "\(error)")
         }
-        let verification = try AuditVerifier.verify(fileAt: path, anchor: anchor)
+        let tail = anchor.flatMap { anchor in
+            (try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)).flatMap {
+                AuditVerifier.verifyTail($0, anchor: anchor)
+            }
+        }
+        let verification = try tail ?? AuditVerifier.verify(fileAt: path, anchor: anchor)
         var recovery = AuditRecovery(head: verification.head)
+        if tail != nil { recovery.prefixUnchecked = anchor }
         var repairs: [String: JSONValue] = [:]
         switch verification.problem?.kind {
         case nil:

@@ -46,10 +46,41 @@ public enum AuditVerifier {
 
     /// Verifies log contents against an anchor.
     public static func verify(_ contents: Data, anchor: AuditAnchor?) -> AuditVerification {
-        var chain = ChainWalker(anchorSeq: anchor?.seq)
+        walk(contents, from: 0, chain: ChainWalker(anchorSeq: anchor?.seq), anchor: anchor)
+    }
+
+    /// Verifies only the records after `anchor.end`, once the anchored record is found ending there with its
+    /// seq and hash; nil when it is not (then only a full verification can say what is wrong). What comes
+    /// before was verified when it was written and is checked again by `verifyPrefix`.
+    public static func verifyTail(_ contents: Data, anchor: AuditAnchor) -> AuditVerification? {
+        guard let end = anchor.end.map(Int.init), end > 0, contents.count >= end else { return nil }
+        let resumed = contents.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> ChainWalker? in
+            let bytes = buffer.bindMemory(to: UInt8.self)
+            guard bytes[end - 1] == 0x0A else { return nil }
+            var start = end - 1
+            while start > 0, bytes[start - 1] != 0x0A { start -= 1 }
+            guard case .record(let seq, let hash, _) = ChainWalker.parse(UnsafeBufferPointer(rebasing: bytes[start..<(end - 1)])),
+                seq == anchor.seq, hex(hash) == anchor.hash
+            else { return nil }
+            return ChainWalker(resumingAt: seq, hash: hash, anchorSeq: anchor.seq)
+        }
+        guard let resumed else { return nil }
+        return walk(contents, from: end, chain: resumed, anchor: anchor)
+    }
+
+    /// Verifies the records before `anchor.end` (the part `verifyTail` took on trust) and that they end at
+    /// the anchored record.
+    public static func verifyPrefix(fileAt path: String, anchor: AuditAnchor) throws -> AuditVerification {
+        let contents = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        let end = min(contents.count, Int(anchor.end ?? Int64(contents.count)))
+        return verify(contents.prefix(end), anchor: anchor)
+    }
+
+    private static func walk(_ contents: Data, from offset: Int, chain: ChainWalker, anchor: AuditAnchor?) -> AuditVerification {
+        var chain = chain
         let torn = contents.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> Int in
             let bytes = buffer.bindMemory(to: UInt8.self)
-            var start = 0
+            var start = offset
             while start < bytes.count, chain.problem == nil {
                 guard let end = firstNewline(bytes, from: start) else { break }
                 chain.consume(UnsafeBufferPointer(rebasing: bytes[start..<end]))

@@ -18,35 +18,57 @@ struct ChainWalker {
         self.anchorSeq = anchorSeq
     }
 
-    mutating func consume(_ line: UnsafeBufferPointer<UInt8>) {
-        let expected = seq + 1
+    /// Continues a chain verified up to record `seq` with hash `hash` (the tail check at start).
+    init(resumingAt seq: Int64, hash: [UInt8], anchorSeq: Int64?) {
+        self.seq = seq
+        self.hash = hash
+        self.anchorSeq = anchorSeq
+        if seq == anchorSeq { anchoredHash = hash }
+    }
+
+    /// A canonical record whose hash field matches its content: its seq, hash and prev.
+    enum Parsed {
+        case record(seq: Int64, hash: [UInt8], prev: [UInt8])
+        case notARecord
+        case hashMismatch(seq: Int64)
+    }
+
+    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Parsed {
         guard line.first == UInt8(ascii: "{"), line.last == UInt8(ascii: "}"),
-            let hashAt = Self.lastIndex(of: Self.hashKey, in: line),
-            let claimed = Self.hexBytes(line, at: hashAt + Self.hashKey.count),
-            let prevAt = Self.lastIndex(of: Self.prevKey, in: line),
-            let prev = Self.hexBytes(line, at: prevAt + Self.prevKey.count),
-            let seqAt = Self.lastIndex(of: Self.seqKey, in: line),
-            let recordSeq = Self.integer(line, at: seqAt + Self.seqKey.count)
-        else {
-            return fail(expected, .notARecord, "line \(expected) is not a canonical audit record")
-        }
+            let hashAt = lastIndex(of: hashKey, in: line),
+            let claimed = hexBytes(line, at: hashAt + hashKey.count),
+            let prevAt = lastIndex(of: prevKey, in: line),
+            let prev = hexBytes(line, at: prevAt + prevKey.count),
+            let seqAt = lastIndex(of: seqKey, in: line),
+            let recordSeq = integer(line, at: seqAt + seqKey.count)
+        else { return .notARecord }
         var hasher = SHA256()
         hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[..<hashAt])))
         hasher.update(
-            bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[(hashAt + Self.hashKey.count + 65)...])))
+            bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[(hashAt + hashKey.count + 65)...])))
         let computed = Array(hasher.finalize())
-        guard computed == claimed else {
+        return computed == claimed ? .record(seq: recordSeq, hash: computed, prev: prev) : .hashMismatch(seq: recordSeq)
+    }
+
+    mutating func consume(_ line: UnsafeBufferPointer<UInt8>) {
+        let expected = seq + 1
+        switch Self.parse(line) {
+        case .notARecord:
+            return fail(expected, .notARecord, "line \(expected) is not a canonical audit record")
+        case .hashMismatch(let recordSeq):
             return fail(recordSeq, .hashMismatch, "the record's content does not match its hash (edited?)")
+        case .record(let recordSeq, let computed, let prev):
+            guard recordSeq == expected else {
+                return fail(
+                    expected, .gap, "expected seq \(expected), found \(recordSeq) (record removed, inserted or reordered)")
+            }
+            guard prev == hash || (seq == 0 && prev == Array(repeating: 0, count: 32)) else {
+                return fail(recordSeq, .brokenLink, "prev does not match the hash of seq \(seq)")
+            }
+            seq = recordSeq
+            hash = computed
+            if recordSeq == anchorSeq { anchoredHash = computed }
         }
-        guard recordSeq == expected else {
-            return fail(expected, .gap, "expected seq \(expected), found \(recordSeq) (record removed, inserted or reordered)")
-        }
-        guard prev == hash || (seq == 0 && prev == Array(repeating: 0, count: 32)) else {
-            return fail(recordSeq, .brokenLink, "prev does not match the hash of seq \(seq)")
-        }
-        seq = recordSeq
-        hash = computed
-        if recordSeq == anchorSeq { anchoredHash = computed }
     }
 
     private mutating func fail(_ seq: Int64, _ kind: AuditProblem.Kind, _ message: String) {

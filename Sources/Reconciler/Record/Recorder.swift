@@ -49,6 +49,14 @@ public final class Recorder: @unchecked Sendable {
     public var auditPath: String { log.path }
     /// The last record's sequence number and hash.
     public var auditHead: AuditAnchor? { log.currentHead }
+    /// Why the audit log refuses to record (tampering, a failed write), or nil: then nothing may act.
+    public var auditRefusal: AuditError? { log.refusal }
+
+    /// Waits for the start-up check of the records before the log's last verified point; returns the
+    /// refusal, if any (`run --once` reports it before exiting).
+    public func awaitAuditCheck() -> AuditError? {
+        log.awaitFullCheck()
+    }
 
     /// Appends `event`, then applies `changes` (each in its own transaction, in order).
     func record(_ event: AuditEvent, then changes: StateChange...) throws {

@@ -7,10 +7,23 @@ import SpecModel
 public struct AuditAnchor: Sendable, Hashable, Codable {
     public let seq: Int64
     public let hash: String
+    /// Where the record after it begins in the file, when known: opening the log verifies only what
+    /// follows (and the anchored record), the rest in the background. Not part of the anchor's identity.
+    public var end: Int64?
 
-    public init(seq: Int64, hash: String) {
+    public init(seq: Int64, hash: String, end: Int64? = nil) {
         self.seq = seq
         self.hash = hash
+        self.end = end
+    }
+
+    public static func == (left: AuditAnchor, right: AuditAnchor) -> Bool {
+        left.seq == right.seq && left.hash == right.hash
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(seq)
+        hasher.combine(hash)
     }
 }
 
@@ -185,13 +198,16 @@ public final class SQLiteStateStore: StateStore {
                 table.column("value", .text).notNull()
             }
         }
+        migrator.registerMigration("v7-anchor-end") { db in
+            try db.alter(table: "audit_anchor") { table in table.add(column: "end_offset", .integer) }
+        }
         return migrator
     }
 
     public func auditAnchor() throws -> AuditAnchor? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_anchor WHERE id = 1").map {
-                AuditAnchor(seq: $0["seq"], hash: $0["hash"])
+            try Row.fetchOne(db, sql: "SELECT seq, hash, end_offset FROM audit_anchor WHERE id = 1").map {
+                AuditAnchor(seq: $0["seq"], hash: $0["hash"], end: $0["end_offset"])
             }
         }
     }
@@ -200,9 +216,10 @@ public final class SQLiteStateStore: StateStore {
         try database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO audit_anchor (id, seq, hash, updated_at) VALUES (1, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, updated_at = excluded.updated_at
-                    """, arguments: [anchor.seq, anchor.hash, Date()])
+                    INSERT INTO audit_anchor (id, seq, hash, end_offset, updated_at) VALUES (1, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+                        end_offset = excluded.end_offset, updated_at = excluded.updated_at
+                    """, arguments: [anchor.seq, anchor.hash, anchor.end, Date()])
         }
     }
 }
