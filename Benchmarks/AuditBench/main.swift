@@ -81,7 +81,7 @@ func figures() throws {
     }
     var reopened: AuditLog?
     try measure("open at start (tail after the verified point)", records: large) { reopened = try openLog("\(base)/big") }
-    try measure("background check of the older records", records: large) { _ = reopened?.awaitFullCheck() }
+    measure("background check of the older records", records: large) { _ = reopened?.awaitFullCheck() }
     let size = (try? FileManager.default.attributesOfItem(atPath: "\(base)/big/\(AuditLog.fileName)")[.size] as? Int) ?? 0
     print("verified \(verification?.count ?? 0) records (\(size / 1_048_576) MiB), intact: \(verification?.isIntact ?? false)")
 }

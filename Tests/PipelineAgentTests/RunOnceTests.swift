@@ -285,3 +285,23 @@ struct SourceFailureTests {
         #expect((healed?["source"] as? [String: Any])?["lastError"] == nil)
     }
 }
+
+@Suite("Start-up verifies the audit log's tail; the older records in the background")
+struct AuditStartTests {
+    @Test("an old record edited without moving a byte: run --once acts on nothing more and exits 1 naming the seq")
+    func oldTamperingFailsRunOnce() throws {
+        let fixture = try AgentFixture(stages: deployStage("dev", strict: false))
+        let env = ["PA_ROOT": fixture.root]
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let path = "\(fixture.root)/state/audit.jsonl"
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines[0].contains("\"agent.started\""))
+        lines[0] = lines[0].replacingOccurrences(of: "\"main\"", with: "\"mair\"")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        let run = try fixture.agent("run", "--once", environment: env)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("failed verification at seq 1: hash mismatch"), "\(run.stderr)")
+        let verify = try fixture.agent("audit", "verify")
+        #expect(verify.status == 1 && verify.stdout.contains("seq 1"))
+    }
+}
