@@ -6,6 +6,14 @@ import Testing
 
 @Suite("Audit log: format, durability and repair")
 struct AuditLogTests {
+    @Test("record times: UTC, milliseconds rounded to nearest, carried into the next second")
+    func recordTimes() {
+        #expect(AuditTime.format(Date(timeIntervalSince1970: 1_700_000_000.043)) == "2023-11-14T22:13:20.043Z")
+        #expect(AuditTime.format(Date(timeIntervalSince1970: 1_700_000_000.0426)) == "2023-11-14T22:13:20.043Z")
+        #expect(AuditTime.format(Date(timeIntervalSince1970: 1_700_000_000.9996)) == "2023-11-14T22:13:21.000Z")
+        #expect(AuditTime.parse("2023-11-14T22:13:20.043Z") == Date(timeIntervalSince1970: 1_700_000_000.043))
+    }
+
     @Test("records carry the contract's fields and chain from the genesis hash")
     func format() throws {
         let fixture = try AuditFixture(records: 2)

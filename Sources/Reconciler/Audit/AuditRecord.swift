@@ -81,11 +81,14 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
 /// Audit times: RFC 3339, UTC, milliseconds.
 public enum AuditTime {
+    /// A value type, made once: an `ISO8601DateFormatter` per record cost 170 µs, 13 % of a quick step.
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+
+    /// `2026-11-27T06:36:58.865Z`: milliseconds rounded to nearest, as `ISO8601DateFormatter` wrote them
+    /// (the style truncates; the microsecond added keeps a rounded value from truncating to the one below).
     public static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        return style.format(Date(timeIntervalSince1970: milliseconds / 1000 + 0.000_001))
     }
 
     public static func parse(_ text: String) -> Date? {
