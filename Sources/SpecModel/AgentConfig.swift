@@ -83,6 +83,8 @@ public struct SourceConfig: Sendable, Hashable, Codable {
 /// Where the agent keeps its state.
 public struct StateConfig: Sendable, Hashable, Codable {
     public var path: String
+    /// How long a finished promotion's step logs are kept (default 90 days).
+    public var logRetention: SpecDuration?
 }
 
 /// The trust root for approvals.

@@ -45,7 +45,16 @@ enum ConfigSchema {
                                 Property("sshKey", text, "Private key for ssh:// URLs"),
                             ])), required: true, "The watched repository"),
                 Property(
-                    "state", .object(ObjectSchema("state", [Property("path", text, required: true, "State directory")])),
+                    "state",
+                    .object(
+                        ObjectSchema(
+                            "state",
+                            [
+                                Property("path", text, required: true, "State directory"),
+                                Property(
+                                    "logRetention", SpecSchema.duration,
+                                    "How long a finished promotion's step logs are kept (default 90d)"),
+                            ])),
                     required: true, "Where state, audit log and work directories live"),
                 Property(
                     "trust",

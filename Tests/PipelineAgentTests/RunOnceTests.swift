@@ -305,3 +305,30 @@ struct AuditStartTests {
         #expect(verify.status == 1 && verify.stdout.contains("seq 1"))
     }
 }
+
+@Suite("Step logs are kept for state.logRetention")
+struct LogRetentionTests {
+    @Test("logs older than the retention are recorded as pruned, then removed; newer ones and the default 90d keep them")
+    func prunesOldLogs() throws {
+        let fixture = try AgentFixture(stages: deployStage("dev", strict: false))
+        let env = ["PA_ROOT": fixture.root]
+        let logs = "\(fixture.root)/state/logs"
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        try sh("touch", "-d", "40 days ago", "\(logs)/1")
+        try fixture.push("v2", files: ["app/version.txt": "v2\n"])
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(FileManager.default.fileExists(atPath: "\(logs)/1"), "the default retention is 90 days")
+
+        try fixture.git.scratch.write(
+            "agent.yaml", "source: {url: ./team.git, branch: main}\nstate: {path: ./state, logRetention: 30d}\n")
+        let validate = try runAgent("validate", "--config", fixture.configPath, fixture.git.path)
+        #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(logs)/1"))
+        #expect(FileManager.default.fileExists(atPath: "\(logs)/2"))
+        let log = try fixture.agent("audit", "log", "--output", "json").stdout
+        let pruned = log.split(separator: "\n").filter { $0.contains("\"logs.pruned\"") }
+        #expect(pruned.count == 1 && pruned[0].contains("\"promotions\":[1]"), "\(pruned)")
+        #expect(try fixture.agent("audit", "verify").status == 0)
+    }
+}

@@ -158,3 +158,16 @@ struct RecorderTests {
         #expect(try AuditVerifier.verify(fileAt: recorder.auditPath, anchor: sqlite.auditAnchor()).isIntact)
     }
 }
+
+@Suite("Step log retention")
+struct LogRetentionRuleTests {
+    @Test("only finished promotions' directories older than the cutoff; a running one is kept whatever its age")
+    func expiredSkipsRunning() throws {
+        let scratch = try Scratch()
+        for name in ["1", "2", "3", "notes"] { try scratch.write("logs/\(name)/step-a-1.log", "x\n") }
+        for name in ["1", "2", "notes"] { try sh("touch", "-d", "100 days ago", scratch.sub("logs/\(name)")) }
+        let cutoff = Date().addingTimeInterval(-30 * 86_400)
+        #expect(LogRetention.expired(in: scratch.sub("logs"), before: cutoff, keeping: [2]) == [1])
+        #expect(LogRetention.expired(in: scratch.sub("logs"), before: cutoff, keeping: []) == [1, 2])
+    }
+}

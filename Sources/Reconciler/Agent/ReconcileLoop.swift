@@ -37,6 +37,8 @@ public final class ReconcileLoop {
     /// The head's spec errors, as of the last pass.
     public private(set) var invalidSpecs: [Diagnostic] = []
     private var recovered = false
+    /// When step logs were last pruned (once a day).
+    private var lastPrune: Date?
     /// Set after a pass that left nothing to do: until something moves, the next pass is only the ref listing.
     private var quiet: QuietPoint?
     /// Told of every fetch's outcome as it happens (readiness must not wait for a long pass to end).
@@ -84,6 +86,23 @@ public final class ReconcileLoop {
         recovered = true
     }
 
+    /// Once a day: removes the step logs of promotions finished longer ago than `state.logRetention`,
+    /// after recording which (`logs.pruned`).
+    private func pruneLogsIfDue(now: Date) throws {
+        guard !session.readOnly, lastPrune.map({ now.timeIntervalSince($0) >= 86_400 }) ?? true else { return }
+        lastPrune = now
+        let retention = session.config.state.logRetention.map { TimeInterval($0.milliseconds) / 1000 }
+        let cutoff = now.addingTimeInterval(-(retention ?? LogRetention.defaultRetention))
+        let logs = "\(session.config.stateDirectory)/logs"
+        let running = Set(try session.store.promotions().filter { $0.status == .running }.map(\.id))
+        let expired = LogRetention.expired(in: logs, before: cutoff, keeping: running)
+        guard !expired.isEmpty else { return }
+        try passRecorder.logsPruning(expired, before: cutoff)
+        for problem in LogRetention.remove(expired, in: logs) {
+            session.logger.warning("cannot remove a pruned step log", metadata: ["problem": "\(problem)"])
+        }
+    }
+
     public func stop(reason: String) throws {
         try passRecorder.lifecycle("agent.stopped", detail: ["reason": .string(reason)])
         witness?.checkpoint(force: true)
@@ -112,6 +131,7 @@ public final class ReconcileLoop {
             throw error
         }
         try recoverIfNeeded()
+        try pruneLogsIfDue(now: session.clock())
         let (healthChanged, nextHealthCheck) = try checkHealth(now: session.clock())
         summary.nextHealthCheck = nextHealthCheck
         let tips = try session.openRepository().branchTips()

@@ -89,6 +89,16 @@ final class PassRecorder {
                 severity: severity, resolves: change.to == .healthy), to: channels)
     }
 
+    /// Step logs past `state.logRetention` are about to be removed (the record first, like any action).
+    func logsPruning(_ promotions: [Int64], before cutoff: Date) throws {
+        try recorder.record(
+            AuditEvent(
+                "logs.pruned",
+                detail: [
+                    "promotions": .array(promotions.map(JSONValue.int)), "modifiedBefore": .string(AuditTime.format(cutoff)),
+                ]))
+    }
+
     /// The agent started or stopped.
     func lifecycle(_ type: String, detail: [String: JSONValue]) throws {
         try recorder.record(AuditEvent(type, detail: detail))
