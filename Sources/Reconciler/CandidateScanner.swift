@@ -25,17 +25,14 @@ public final class CandidateScanner {
         var positions: [Int] = []
     }
     private var details: [ObjectID: CommitInfo] = [:]
-    private var cache: CacheStore?
+    private let cache: CacheAccess
     private let branch: String
-    private let directory: String?
     private let logger: Logger
-    /// False for `plan`: the index is read from the cache, never written.
-    var persists = true
 
-    /// `directory` holds the cache that keeps the index across restarts (nil: this process only).
-    init(branch: String, cacheDirectory directory: String?, logger: Logger) {
+    /// `cache` keeps the index across restarts.
+    init(branch: String, cache: CacheAccess, logger: Logger) {
         self.branch = branch
-        self.directory = directory
+        self.cache = cache
         self.logger = logger
     }
 
@@ -108,42 +105,21 @@ public final class CandidateScanner {
             commits.append(commit)
         }
         tip = head
-        guard persists, let cache else { return }
-        do {
-            try cache.replaceCommits(branch: branch, keeping: kept, appending: added)
-        } catch {
-            // A cache is never worth stopping for: this process keeps its index in memory.
-            logger.warning("cannot keep the commit index in the cache; using memory", metadata: ["error": "\(error)"])
-            self.cache = nil
-        }
+        cache.write("the commit index") { try $0.replaceCommits(branch: branch, keeping: kept, appending: added) }
     }
 
     private func load() throws {
         loaded = true
-        cache = openCache()
         do {
-            commits = try cache?.commits(branch: branch) ?? []
+            commits = try cache.reader?.commits(branch: branch) ?? []
         } catch {
             logger.warning("cannot read the commit index from the cache; rebuilding it", metadata: ["error": "\(error)"])
             commits = []
-            try? cache?.replaceCommits(branch: branch, keeping: 0, appending: [])
+            cache.write("the commit index") { try $0.replaceCommits(branch: branch, keeping: 0, appending: []) }
         }
         for (position, commit) in commits.enumerated() {
             ObjectID(hex: commit.candidate.id).map { positions[$0] = position }
         }
         tip = commits.last.flatMap { ObjectID(hex: $0.candidate.id) }
-    }
-
-    /// The cache, recreated when it cannot be opened (it holds nothing that cannot be recomputed).
-    private func openCache() -> CacheStore? {
-        guard let directory else { return nil }
-        do {
-            return try CacheStore(directory: directory, readOnly: !persists)
-        } catch {
-            guard persists else { return nil }
-            logger.warning("the cache cannot be opened; recreating it", metadata: ["error": "\(error)"])
-            try? FileManager.default.removeItem(atPath: "\(directory)/\(CacheStore.fileName)")
-            return try? CacheStore(directory: directory, readOnly: false)
-        }
     }
 }

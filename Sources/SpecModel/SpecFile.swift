@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// A pipeline read from a file, with where it was defined.
-public struct PipelineDocument: Sendable, Hashable {
+public struct PipelineDocument: Sendable, Hashable, Codable {
     public let pipeline: Pipeline
     public let file: String
     public let location: SourceLocation
@@ -11,14 +11,14 @@ public struct PipelineDocument: Sendable, Hashable {
 }
 
 /// An approval read from a file, with the file it came from.
-public struct ApprovalDocument: Sendable, Hashable {
+public struct ApprovalDocument: Sendable, Hashable, Codable {
     public let approval: Approval
     public let file: String
     public let location: SourceLocation
 }
 
-/// Everything found in one spec file.
-public struct SpecFile: Sendable {
+/// Everything found in one spec file (Codable: the agent remembers parsed files across restarts).
+public struct SpecFile: Sendable, Codable {
     /// Larger files are refused: specs are small, and a huge file is a mistake or an attack.
     public static let maxBytes = 1 << 20
 

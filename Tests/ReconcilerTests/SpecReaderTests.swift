@@ -1,10 +1,11 @@
 import Foundation
 import GitSource
 import Logging
-import Reconciler
 import SpecModel
 import TestSupport
 import Testing
+
+@testable import Reconciler
 
 @Suite("Reading specs from commits")
 struct SpecReaderTests {
@@ -53,5 +54,27 @@ struct SpecReaderTests {
             .catalog(at: ObjectID(hex: id)!, in: GitRepository.open(at: fixture.path))
         #expect(!catalog.isValid)
         #expect(catalog.diagnostics.map(\.description).contains { $0.hasPrefix("pipelines/a.yaml:6:") })
+    }
+
+    @Test("a later process reads each file as this build parsed it before: same catalog, nothing parsed again")
+    func parsedFilesSurviveARestart() throws {
+        let fixture = try GitFixture()
+        let id = try fixture.commit(
+            "specs",
+            files: [
+                "pipelines/a.yaml": Self.pipeline.replacingOccurrences(of: "NAME", with: "a"),
+                "pipelines/bad.yaml": Self.pipeline.replacingOccurrences(of: "run: make", with: "rum: make"),
+            ])
+        let repository = try GitRepository.open(at: fixture.path)
+        let state = fixture.scratch.sub("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let first = SpecReader(logger: Logger(label: "t"), persistent: CacheAccess(directory: state, logger: Logger(label: "t")))
+        let before = try first.catalog(at: ObjectID(hex: id)!, in: repository)
+        #expect(first.parseCount == 2)
+        let second = SpecReader(logger: Logger(label: "t"), persistent: CacheAccess(directory: state, logger: Logger(label: "t")))
+        let after = try second.catalog(at: ObjectID(hex: id)!, in: repository)
+        #expect(second.parseCount == 0)
+        #expect(after.pipelines == before.pipelines)
+        #expect(after.diagnostics == before.diagnostics && !after.diagnostics.isEmpty)
     }
 }

@@ -16,6 +16,8 @@ public final class AgentSession {
     let clock: @Sendable () -> Date
     let specReader: SpecReader
     let scanner: CandidateScanner
+    /// Derived data kept across restarts (the commit index, parsed specs): `cache.sqlite`.
+    let cache: CacheAccess
     let approvalCollector: ApprovalCollector
     let observer: DriftObserver
     private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval], history: [Candidate])?
@@ -25,7 +27,7 @@ public final class AgentSession {
 
     /// When true (`plan`), nothing is written to the state store (nor the cache).
     public var readOnly = false {
-        didSet { scanner.persists = !readOnly }
+        didSet { cache.persists = !readOnly }
     }
 
     /// The branch whose head holds the specs.
@@ -46,9 +48,9 @@ public final class AgentSession {
         stateStore = try store ?? SQLiteStateStore(directory: config.stateDirectory)
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
-        specReader = SpecReader(logger: logger)
-        scanner = CandidateScanner(
-            branch: config.source.branch ?? "main", cacheDirectory: config.stateDirectory, logger: logger)
+        cache = CacheAccess(directory: config.stateDirectory, logger: logger)
+        specReader = SpecReader(logger: logger, persistent: cache)
+        scanner = CandidateScanner(branch: config.source.branch ?? "main", cache: cache, logger: logger)
         isolation = StepIsolation.resolve(config.execution)
         checkouts = CheckoutArea(root: config.workDirectory)
         observer = DriftObserver(

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GitSource
+import Logging
 
 /// One first-parent commit of the watched branch with what it changed, as the commit index keeps it.
 struct IndexedCommit: Sendable, Hashable {
@@ -49,7 +50,34 @@ final class CacheStore: @unchecked Sendable {
                 table.primaryKey(["branch", "position"])
             }
         }
+        migrator.registerMigration("v2 spec files") { db in
+            try db.create(table: "spec_files") { table in
+                table.column("blob", .text).notNull()
+                table.column("path", .text).notNull()
+                table.column("build", .text).notNull()
+                table.column("json", .blob).notNull()
+                table.primaryKey(["blob", "path", "build"])
+            }
+        }
         return migrator
+    }
+
+    /// A spec file parsed earlier by this build of the agent, as JSON, or nil.
+    func specFile(blob: String, path: String, build: String) throws -> Data? {
+        try database.read { db in
+            try Data.fetchOne(
+                db, sql: "SELECT json FROM spec_files WHERE blob = ? AND path = ? AND build = ?", arguments: [blob, path, build])
+        }
+    }
+
+    /// Remembers a parsed spec file; entries of other builds are dropped (a new build may parse differently).
+    func saveSpecFile(blob: String, path: String, build: String, json: Data) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM spec_files WHERE build <> ?", arguments: [build])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO spec_files (blob, path, build, json) VALUES (?, ?, ?, ?)",
+                arguments: [blob, path, build, json])
+        }
     }
 
     /// The indexed history of `branch`, oldest first.
@@ -84,6 +112,61 @@ final class CacheStore: @unchecked Sendable {
                     commit.candidate.authorEmail, commit.candidate.summary, paths,
                 ])
             }
+        }
+    }
+}
+
+/// The cache, opened at first use, shared by the commit index and the spec reader. It is recreated when it
+/// cannot be opened and dropped (this process then works from memory) when it cannot be written.
+final class CacheAccess {
+    private let directory: String?
+    private let logger: Logger
+    private var opened = false
+    private var store: CacheStore?
+    /// False for `plan`: the cache is read, never written.
+    var persists = true
+
+    /// `directory` holds `cache.sqlite` (nil: no cache, as in tests of pure logic).
+    init(directory: String?, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    /// The cache for reading, or nil.
+    var reader: CacheStore? {
+        if !opened { open() }
+        return store
+    }
+
+    /// Runs `write` against the cache unless this process only reads; a failure drops the cache.
+    func write(_ what: String, _ write: (CacheStore) throws -> Void) {
+        guard persists, let store = reader else { return }
+        do {
+            try write(store)
+        } catch {
+            // A cache is never worth stopping for: this process keeps working from memory.
+            logger.warning("cannot keep \(what) in the cache; using memory", metadata: ["error": "\(error)"])
+            self.store = nil
+        }
+    }
+
+    /// The identity of this build of the agent (its executable's inode, size and time): what parsed a spec.
+    static let build: String = {
+        var info = stat()
+        guard stat("/proc/self/exe", &info) == 0 else { return "unknown-\(ProcessInfo.processInfo.processIdentifier)" }
+        return "\(info.st_ino)-\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }()
+
+    private func open() {
+        opened = true
+        guard let directory else { return }
+        do {
+            store = try CacheStore(directory: directory, readOnly: !persists)
+        } catch {
+            guard persists else { return }
+            logger.warning("the cache cannot be opened; recreating it", metadata: ["error": "\(error)"])
+            try? FileManager.default.removeItem(atPath: "\(directory)/\(CacheStore.fileName)")
+            store = try? CacheStore(directory: directory, readOnly: false)
         }
     }
 }
