@@ -37,12 +37,36 @@ push_change() {
   rm -rf "$clone"
 }
 
-# mean seconds of the service's idle passes (from /metrics, after its first pass)
+# seconds from a signed webhook for a pushed commit to that commit's first step.started in the audit log
+push_to_first_step() {
+  local dir=$1 port=$2 sha=$3
+  python3 - "$dir/state/audit.jsonl" "http://127.0.0.1:$port/hooks/git" "$sha" <<'PY'
+import json, os, sys, time, urllib.request
+log, url, sha = sys.argv[1:]
+offset = os.path.getsize(log)
+body = json.dumps({"object_kind": "push", "after": sha}).encode()
+request = urllib.request.Request(url, data=body, headers={"X-Gitlab-Token": "bench-secret"}, method="POST")
+start = time.monotonic()
+urllib.request.urlopen(request, timeout=10).read()
+while time.monotonic() - start < 120:
+    with open(log, "rb") as handle:
+        handle.seek(offset)
+        for line in handle.read().splitlines():
+            record = json.loads(line)
+            if record.get("type") == "step.started" and record.get("candidate") == sha:
+                print(f"{time.monotonic() - start:.4f}")
+                sys.exit(0)
+    time.sleep(0.002)
+print("120")
+PY
+}
+
+# mean seconds of the service's idle passes (from /metrics, after its first pass), then push -> first step
 service_idle_pass() {
   local dir=$1 port=$2
-  printf 'source: {url: ./team.git, branch: main, pollInterval: 1s}\nstate: {path: ./state}\nhttp: {listen: "127.0.0.1:%s"}\n' \
+  printf 'source: {url: ./team.git, branch: main, pollInterval: 1s}\nstate: {path: ./state}\nhttp: {listen: "127.0.0.1:%s", webhookSecretEnv: PA_BENCH_HOOK}\n' \
     "$port" > "$dir/service.yaml"
-  "$BIN" run --config "$dir/service.yaml" >/dev/null 2>&1 &
+  PA_BENCH_HOOK=bench-secret "$BIN" run --config "$dir/service.yaml" >/dev/null 2>&1 &
   local pid=$! sample
   sample() { curl -sf "http://127.0.0.1:$port/metrics" | awk '/^pipeline_agent_pass_duration_seconds_(sum|count)/ {print $2}' | paste -sd' '; }
   local first="" second=""
@@ -53,11 +77,13 @@ service_idle_pass() {
   done
   sleep 6
   second=$(sample || true)
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   python3 -c "
 import sys
 s1, c1 = map(float, sys.argv[1].split()); s2, c2 = map(float, sys.argv[2].split())
-print(f'{(s2 - s1) / max(c2 - c1, 1):.5f}')" "$first" "$second"
+print(f'{(s2 - s1) / max(c2 - c1, 1):.5f}')" "$first" "$second" > "$dir/idle-pass"
+  push_change "$dir/team.git" 0
+  push_to_first_step "$dir" "$port" "$(git -C "$dir/team.git" rev-parse main)" > "$dir/push-to-step"
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 }
 
 echo "pipeline-agent scale figures, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $COMMITS commits per repository"
@@ -77,8 +103,10 @@ for P in $PIPELINES; do
   lsremote=$(best3 git ls-remote "$dir/team.git")
   row "idle run --once, $P pipelines" "$idle" "git ls-remote" "$lsremote"
   port=$((port + 1))
-  service=$(service_idle_pass "$dir" "$port")
-  row "idle service pass, $P pipelines" "$service" "git ls-remote" "$lsremote"
+  service_idle_pass "$dir" "$port"
+  row "idle service pass, $P pipelines" "$(cat "$dir/idle-pass")" "git ls-remote" "$lsremote"
+  fetchonly=$(timed git -C "$dir/baseline.git" fetch -q origin '+refs/heads/*:refs/heads/*')
+  row "push -> webhook -> first step.started, $P pipelines" "$(cat "$dir/push-to-step")" "git fetch" "$fetchonly"
   before=$(stat -c %s "$dir/state/audit.jsonl")
   for i in 1 2 3 4 5; do push_change "$dir/team.git" $((i % P)); "$BIN" run --once --config "$dir/agent.yaml" >/dev/null 2>&1; done
   after=$(stat -c %s "$dir/state/audit.jsonl")

@@ -22,6 +22,8 @@ public final class AgentSession {
     let observer: DriftObserver
     private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval], history: [Candidate])?
     var repository: GitRepository?
+    /// Each pipeline's last valid spec: read from the store once, then kept as the passes record them.
+    private var lastValid: [String: ValidSpec]?
     /// The last inputs, reused while no branch tip moved: no tree listing, walk or spec parse.
     private var cachedInputs: (tips: [String: ObjectID], value: PipelineInputs)?
 
@@ -128,7 +130,7 @@ public final class AgentSession {
     private func computeInputs(_ repository: GitRepository) throws -> PipelineInputs {
         let head = try repository.resolveBranch(branch)
         let read = try specReader.catalog(at: head, in: repository)
-        var valid = try store.validSpecs()
+        var valid = try lastValid ?? store.validSpecs()
         var newlyValid: [ValidSpec] = []
         let catalog = read.adding(
             Self.branchErrors(read, watched: branch) + Self.floorEscapes(read, valid: valid, floor: floor))
@@ -140,6 +142,7 @@ public final class AgentSession {
                 valid[document.pipeline.name] = spec
             }
         }
+        lastValid = valid
         let current = Set(catalog.pipelines.map(\.pipeline.name))
         var inputs: [PipelineInput] = []
         for (name, spec) in valid where current.contains(name) || brokenFiles.contains(spec.file) {
