@@ -11,18 +11,19 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
     private let inner: SQLiteStateStore
     private let auditPath: String
     private let lock = NSLock()
-    private var seen: [(write: String, lastRecord: AuditRecord?)] = []
+    private var seen: [(write: String, lastRecord: AuditRecord?, types: [String])] = []
 
     init(_ inner: SQLiteStateStore, auditPath: String) {
         self.inner = inner
         self.auditPath = auditPath
     }
 
-    var writes: [(write: String, lastRecord: AuditRecord?)] { lock.withLock { seen } }
+    /// Each write, the log's last record then, and the types of every record then.
+    var writes: [(write: String, lastRecord: AuditRecord?, types: [String])] { lock.withLock { seen } }
 
     private func note(_ write: String) {
-        let last = (try? AuditReader.records(at: auditPath))?.last
-        lock.withLock { seen.append((write, last)) }
+        let records = (try? AuditReader.records(at: auditPath)) ?? []
+        lock.withLock { seen.append((write, records.last, records.map(\.type))) }
     }
 
     func stages() throws -> [StageKey: StageRecord] { try inner.stages() }
@@ -109,8 +110,11 @@ struct RecorderTests {
         let writes = try #require(watcher).writes
         let steps = writes.filter { $0.write == "stepRun" }
         #expect(steps.count == 5, "deploy, smoke (v1); deploy, smoke, restore (v2): \(writes.map(\.write))")
-        for write in steps {
-            #expect(["step.finished", "verify.passed", "verify.failed"].contains(write.lastRecord?.type ?? "-"))
+        // A finished step's record may share the next record's fsync, but the k-th step run is never
+        // written before k step results are in the log.
+        let results: Set<String> = ["step.finished", "verify.passed", "verify.failed"]
+        for (index, write) in steps.enumerated() {
+            #expect(write.types.filter(results.contains).count >= index + 1, "step run \(index + 1) before its record")
         }
         let outcomes = writes.filter { $0.write == "finishPromotion" }
         #expect(outcomes.count == 2)

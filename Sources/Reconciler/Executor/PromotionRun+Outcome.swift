@@ -14,7 +14,7 @@ extension PromotionRun {
                 "check": .string(check.name), "level": .string(result.level.rawValue), "message": .string(result.message),
                 "measured": result.measured.map(JSONValue.int) ?? .null,
             ]
-            try context.recorder.record(
+            try record(
                 event(result.level == .failed ? "verify.failed" : "verify.passed", detail),
                 then: .stepRun(
                     StepRunRecord(
@@ -51,12 +51,12 @@ extension PromotionRun {
     func rollback(reason: String, after: PromotionStatus) throws -> PromotionStatus {
         let steps = action.stage.rollback ?? []
         guard !steps.isEmpty else { return try finish(after, reason: "\(reason); no rollback steps") }
-        try context.recorder.record(
+        try record(
             event(
                 "rollback.started",
                 ["reason": .string(reason), "steps": .int(Int64(steps.count)), "outcome": .string(after.rawValue)]))
         let failure = try runSteps(steps, phase: "rollback")?.reason
-        try context.recorder.record(
+        try record(
             event(
                 "rollback.finished",
                 ["result": .string(failure == nil ? "succeeded" : "failed"), "reason": failure.map(JSONValue.string) ?? .null]))
@@ -69,7 +69,7 @@ extension PromotionRun {
         var detail: [String: JSONValue] = ["status": .string(status.rawValue)]
         detail["reason"] = reason.map(JSONValue.string)
         if status == .succeeded { detail["previous"] = action.previous.map(JSONValue.string) ?? .null }
-        try context.recorder.record(
+        try record(
             event(PromotionOutcome.terminalType(status), detail),
             then: .outcome(PromotionOutcome(promotion, status: status, reason: reason, at: context.clock())))
         return status

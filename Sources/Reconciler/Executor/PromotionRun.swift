@@ -16,6 +16,9 @@ struct PromotionRun {
 
     /// Set when a restarted agent finishes this promotion: its own checkout is reused if it is still there.
     let resuming: Bool
+    /// A step's `step.finished` (and its step run) waits for the promotion's next record and shares its fsync:
+    /// the next step's `step.started` is still durable before that step runs (decision 0013).
+    let pending = PendingFacts()
 
     /// `checkoutPath` is fresh and unguessable (`CheckoutArea.newPath`), and named in `promotion.started`.
     init(
@@ -82,7 +85,7 @@ struct PromotionRun {
     private func runOnce(_ step: Step, phase: String, attempt: Int) throws -> StepResult {
         let logPath = "\(logDirectory)/\(phase)-\(step.name)-\(attempt).log"
         let (timeout, limitedByStage) = effectiveTimeout(step, phase: phase)
-        try context.recorder.record(
+        try record(
             event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
         let outcome = context.runner.run(
             CommandRequest(
@@ -94,7 +97,7 @@ struct PromotionRun {
             .explained(by: lastLine, step: step.name)
         let failure = result.failure
         let durationMs = outcome.duration.wholeMilliseconds
-        try context.recorder.record(
+        pending.add(
             event(
                 "step.finished",
                 [
@@ -148,10 +151,36 @@ struct PromotionRun {
         return (digest, last.map { $0.count > 200 ? String($0.prefix(200)) + "…" : $0 })
     }
 
+    /// Writes `event` (after any fact still pending, in the same fsync), then `changes`.
+    func record(_ event: AuditEvent, then changes: StateChange...) throws {
+        let (events, pendingChanges) = pending.take()
+        try context.recorder.record(events + [event], then: pendingChanges + changes)
+    }
+
     func event(_ type: String, _ detail: [String: JSONValue]) -> AuditEvent {
         var detail = detail
         detail["promotionId"] = .int(promotion.id)
         return AuditEvent(
             type, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, detail: detail)
+    }
+}
+
+/// Facts of a promotion held back to share the next record's write (a finished step's record and row).
+final class PendingFacts: @unchecked Sendable {
+    private var events: [AuditEvent] = []
+    private var changes: [StateChange] = []
+
+    func add(_ event: AuditEvent, then change: StateChange) {
+        events.append(event)
+        changes.append(change)
+    }
+
+    /// The held facts, now no longer held.
+    func take() -> ([AuditEvent], [StateChange]) {
+        defer {
+            events = []
+            changes = []
+        }
+        return (events, changes)
     }
 }

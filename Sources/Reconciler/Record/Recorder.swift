@@ -60,8 +60,13 @@ public final class Recorder: @unchecked Sendable {
 
     /// Appends `event`, then applies `changes` (each in its own transaction, in order).
     func record(_ event: AuditEvent, then changes: StateChange...) throws {
+        try record([event], then: changes)
+    }
+
+    /// Appends `events` with one write and one fsync, then applies `changes` in order.
+    func record(_ events: [AuditEvent], then changes: [StateChange]) throws {
         try gate.withLock {
-            try log.append(event)
+            try log.append(events)
             for change in changes { try apply(change) }
         }
     }
