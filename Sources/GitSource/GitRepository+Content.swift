@@ -2,12 +2,13 @@ import CGit2
 import Foundation
 
 extension GitRepository {
-    /// Paths that differ between two commits; `old == nil` compares against an empty tree.
-    /// Renames are detected, and both names are reported.
-    public func changedPaths(from old: ObjectID?, to new: ObjectID) throws -> [ChangedPath] {
+    /// Paths that differ between two commits; `old == nil` compares against an empty tree. Renames are
+    /// detected (both names reported in one change) unless `detectRenames` is false: then a rename is a
+    /// deletion and an addition, the same set of paths without reading any file to compare them.
+    public func changedPaths(from old: ObjectID?, to new: ObjectID, detectRenames: Bool = true) throws -> [ChangedPath] {
         try withTree(of: new) { newTree in
-            guard let old else { return try diff(nil, newTree) }
-            return try withTree(of: old) { oldTree in try diff(oldTree, newTree) }
+            guard let old else { return try diff(nil, newTree, detectRenames: detectRenames) }
+            return try withTree(of: old) { oldTree in try diff(oldTree, newTree, detectRenames: detectRenames) }
         }
     }
 
@@ -16,17 +17,19 @@ extension GitRepository {
         try changedPaths(from: self.commit(commit).parents.first, to: commit)
     }
 
-    private func diff(_ oldTree: OpaquePointer?, _ newTree: OpaquePointer) throws -> [ChangedPath] {
+    private func diff(_ oldTree: OpaquePointer?, _ newTree: OpaquePointer, detectRenames: Bool) throws -> [ChangedPath] {
         var options = git_diff_options()
         git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION))
         var diff: OpaquePointer?
         try check(git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, &options), "compare trees")
         guard let diff else { return [] }
         defer { git_diff_free(diff) }
-        var find = git_diff_find_options()
-        git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
-        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
-        try check(git_diff_find_similar(diff, &find), "detect renames")
+        if detectRenames {
+            var find = git_diff_find_options()
+            git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
+            find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+            try check(git_diff_find_similar(diff, &find), "detect renames")
+        }
         return (0..<git_diff_num_deltas(diff)).compactMap { index in
             git_diff_get_delta(diff, index).map { ChangedPath($0.pointee) }
         }

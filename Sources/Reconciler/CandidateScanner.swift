@@ -98,7 +98,9 @@ public final class CandidateScanner {
             IndexedCommit(
                 candidate: Candidate(
                     id: info.id.hex, time: info.committer.time, authorEmail: info.author.email, summary: info.summary),
-                paths: try repository.changedPaths(in: info.id).flatMap(\.allPaths))
+                // Path sets only: a rename's two names come as a deletion and an addition, no file is read.
+                paths: try repository.changedPaths(from: info.parents.first, to: info.id, detectRenames: false)
+                    .flatMap(\.allPaths))
         }
         for commit in added {
             ObjectID(hex: commit.candidate.id).map { positions[$0] = commits.count }

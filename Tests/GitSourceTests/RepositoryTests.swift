@@ -47,6 +47,9 @@ struct RepositoryTests {
         #expect(renamed.count == 1)
         #expect(renamed.first?.status == .renamed)
         #expect(renamed.first?.allPaths == ["models/orders.sql", "models/fct_orders.sql"])
+        let plain = try repository.changedPaths(from: ObjectID(hex: first)!, to: ObjectID(hex: second)!, detectRenames: false)
+        #expect(plain.count == 2, "a deletion and an addition")
+        #expect(Set(plain.flatMap(\.allPaths)) == Set(renamed.flatMap(\.allPaths)), "the same paths")
     }
 
     @Test("blobs and trees at a commit")
