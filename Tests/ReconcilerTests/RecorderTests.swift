@@ -78,6 +78,23 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
         note("lastPlan")
         try inner.saveLastPlan(json, at: at)
     }
+    func commit(_ changes: [StateChange], anchor: AuditAnchor) throws {
+        for change in changes { note(Self.name(of: change)) }
+        try inner.commit(changes, anchor: anchor)
+    }
+
+    static func name(of change: StateChange) -> String {
+        switch change {
+        case .stepRun: return "stepRun"
+        case .outcome: return "finishPromotion"
+        case .health: return "health"
+        case .phase: return "phase"
+        case .marker(let name, _): return "marker:\(name)"
+        case .lastPlan: return "lastPlan"
+        case .sourceState: return "sourceState"
+        case .validSpec: return "validSpec"
+        }
+    }
 }
 
 @Suite("One writer: every state change follows the record that announces it")

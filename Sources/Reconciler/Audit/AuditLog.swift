@@ -106,9 +106,12 @@ public final class AuditLog: @unchecked Sendable {
         try append([event])[0]
     }
 
-    /// Appends events with one write and one fsync; all or none are acknowledged.
+    /// Appends events with one write and one fsync; all or none are acknowledged. `anchoring` moves the
+    /// anchor instead of the anchor store (the recorder moves it together with the state changes).
     @discardableResult
-    public func append(_ events: [AuditEvent]) throws -> [AuditRecord] {
+    public func append(
+        _ events: [AuditEvent], anchoring: ((AuditAnchor) throws -> Void)? = nil
+    ) throws -> [AuditRecord] {
         try lock.withLock {
             if let failure { throw failure }
             var records: [AuditRecord] = []
@@ -129,7 +132,7 @@ public final class AuditLog: @unchecked Sendable {
             try writeDurably(data)
             size += Int64(data.count)
             head = AuditAnchor(seq: last.seq, hash: last.hash)
-            try storeAnchor(AuditAnchor(seq: last.seq, hash: last.hash, end: size))
+            try storeAnchor(AuditAnchor(seq: last.seq, hash: last.hash, end: size), with: anchoring)
             return records
         }
     }
@@ -155,9 +158,9 @@ public final class AuditLog: @unchecked Sendable {
         }
     }
 
-    private func storeAnchor(_ anchor: AuditAnchor) throws {
+    private func storeAnchor(_ anchor: AuditAnchor, with anchoring: ((AuditAnchor) throws -> Void)? = nil) throws {
         do {
-            try anchors.setAuditAnchor(anchor)
+            if let anchoring { try anchoring(anchor) } else { try anchors.setAuditAnchor(anchor) }
         } catch {
             let failed = AuditError.anchorUnavailable(reason: "\(error)")
             failure = failed

@@ -3,7 +3,7 @@ import Logging
 import SpecModel
 
 /// A change of the agent's durable state that follows the audit record announcing it.
-enum StateChange {
+public enum StateChange: Sendable {
     case stepRun(StepRunRecord)
     case outcome(PromotionOutcome)
     case health(Health, StageKey)
@@ -63,11 +63,12 @@ public final class Recorder: @unchecked Sendable {
         try record([event], then: changes)
     }
 
-    /// Appends `events` with one write and one fsync, then applies `changes` in order.
+    /// Appends `events` with one write and one fsync, then moves the anchor and applies `changes` in one
+    /// transaction: the store never holds half of what a record announced.
     func record(_ events: [AuditEvent], then changes: [StateChange]) throws {
-        try gate.withLock {
-            try log.append(events)
-            for change in changes { try apply(change) }
+        let store = store
+        _ = try gate.withLock {
+            try log.append(events) { anchor in try store.commit(changes, anchor: anchor) }
         }
     }
 

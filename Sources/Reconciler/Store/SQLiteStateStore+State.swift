@@ -18,23 +18,27 @@ extension SQLiteStateStore {
     }
 
     public func savePhase(_ phase: String, blockedReason: String?, for key: StageKey) throws {
-        try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO stages (pipeline, stage, phase, blocked_reason) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(pipeline, stage) DO UPDATE SET phase = excluded.phase, blocked_reason = excluded.blocked_reason
-                    """, arguments: [key.pipeline, key.stage, phase, blockedReason])
-        }
+        try database.write { db in try Self.savePhase(in: db, phase, blockedReason: blockedReason, for: key) }
+    }
+
+    static func savePhase(in db: Database, _ phase: String, blockedReason: String?, for key: StageKey) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO stages (pipeline, stage, phase, blocked_reason) VALUES (?, ?, ?, ?)
+                ON CONFLICT(pipeline, stage) DO UPDATE SET phase = excluded.phase, blocked_reason = excluded.blocked_reason
+                """, arguments: [key.pipeline, key.stage, phase, blockedReason])
     }
 
     public func saveHealth(_ health: Health, for key: StageKey) throws {
-        try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO stages (pipeline, stage, health) VALUES (?, ?, ?)
-                    ON CONFLICT(pipeline, stage) DO UPDATE SET health = excluded.health
-                    """, arguments: [key.pipeline, key.stage, health.rawValue])
-        }
+        try database.write { db in try Self.saveHealth(in: db, health, for: key) }
+    }
+
+    static func saveHealth(in db: Database, _ health: Health, for key: StageKey) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO stages (pipeline, stage, health) VALUES (?, ?, ?)
+                ON CONFLICT(pipeline, stage) DO UPDATE SET health = excluded.health
+                """, arguments: [key.pipeline, key.stage, health.rawValue])
     }
 
     public func promotions() throws -> [PromotionRecord] {
@@ -66,33 +70,37 @@ extension SQLiteStateStore {
     }
 
     public func finishPromotion(_ outcome: PromotionOutcome) throws {
+        try database.write { db in try Self.finishPromotion(in: db, outcome) }
+    }
+
+    static func finishPromotion(in db: Database, _ outcome: PromotionOutcome) throws {
         let promotion = outcome.promotion
-        try database.write { db in
-            try db.execute(
-                sql: "UPDATE promotions SET status = ?, reason = ?, ended_at = ? WHERE id = ?",
-                arguments: [outcome.status.rawValue, outcome.reason, outcome.at, promotion.id])
-            guard outcome.status == .succeeded else { return }
-            try db.execute(
-                sql: """
-                    INSERT INTO stages (pipeline, stage, current, previous, updated_at) VALUES (?, ?, ?, NULL, ?)
-                    ON CONFLICT(pipeline, stage) DO UPDATE SET previous = stages.current, current = excluded.current,
-                      updated_at = excluded.updated_at, blocked_reason = NULL
-                    """, arguments: [promotion.key.pipeline, promotion.key.stage, promotion.candidate, outcome.at])
-        }
+        try db.execute(
+            sql: "UPDATE promotions SET status = ?, reason = ?, ended_at = ? WHERE id = ?",
+            arguments: [outcome.status.rawValue, outcome.reason, outcome.at, promotion.id])
+        guard outcome.status == .succeeded else { return }
+        try db.execute(
+            sql: """
+                INSERT INTO stages (pipeline, stage, current, previous, updated_at) VALUES (?, ?, ?, NULL, ?)
+                ON CONFLICT(pipeline, stage) DO UPDATE SET previous = stages.current, current = excluded.current,
+                  updated_at = excluded.updated_at, blocked_reason = NULL
+                """, arguments: [promotion.key.pipeline, promotion.key.stage, promotion.candidate, outcome.at])
     }
 
     public func recordStepRun(_ run: StepRunRecord) throws {
-        try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO step_runs (promotion_id, phase, name, attempt, exit_status, duration_ms, output_sha256,
-                      log_path, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    run.promotionID, run.phase, run.name, run.attempt, run.exitStatus.map { Int64($0) }, run.durationMs,
-                    run.outputSHA256, run.logPath, run.result,
-                ])
-        }
+        try database.write { db in try Self.recordStepRun(in: db, run) }
+    }
+
+    static func recordStepRun(in db: Database, _ run: StepRunRecord) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO step_runs (promotion_id, phase, name, attempt, exit_status, duration_ms, output_sha256,
+                  log_path, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                run.promotionID, run.phase, run.name, run.attempt, run.exitStatus.map { Int64($0) }, run.durationMs,
+                run.outputSHA256, run.logPath, run.result,
+            ])
     }
 
     public func stepRuns(promotion id: Int64) throws -> [StepRunRecord] {
@@ -112,13 +120,15 @@ extension SQLiteStateStore {
     }
 
     public func saveLastPlan(_ json: String, at date: Date) throws {
-        try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO last_plan (id, json, created_at) VALUES (1, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET json = excluded.json, created_at = excluded.created_at
-                    """, arguments: [json, date])
-        }
+        try database.write { db in try Self.saveLastPlan(in: db, json, at: date) }
+    }
+
+    static func saveLastPlan(in db: Database, _ json: String, at date: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO last_plan (id, json, created_at) VALUES (1, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET json = excluded.json, created_at = excluded.created_at
+                """, arguments: [json, date])
     }
 }
 
@@ -136,16 +146,18 @@ extension SQLiteStateStore {
     }
 
     public func saveValidSpec(_ spec: ValidSpec) throws {
+        try database.write { db in try Self.saveValidSpec(in: db, spec) }
+    }
+
+    static func saveValidSpec(in db: Database, _ spec: ValidSpec) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try encoder.encode(spec.pipeline), as: UTF8.self)
-        try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO valid_specs (pipeline, json, file, commit_id) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(pipeline) DO UPDATE SET json = excluded.json, file = excluded.file, commit_id = excluded.commit_id
-                    """, arguments: [spec.pipeline.name, json, spec.file, spec.commit])
-        }
+        try db.execute(
+            sql: """
+                INSERT INTO valid_specs (pipeline, json, file, commit_id) VALUES (?, ?, ?, ?)
+                ON CONFLICT(pipeline) DO UPDATE SET json = excluded.json, file = excluded.file, commit_id = excluded.commit_id
+                """, arguments: [spec.pipeline.name, json, spec.file, spec.commit])
     }
 }
 
@@ -155,11 +167,13 @@ extension SQLiteStateStore {
     }
 
     public func setMarker(_ name: String, _ value: String) throws {
-        try database.write { db in
-            try db.execute(
-                sql: "INSERT INTO markers (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                arguments: [name, value])
-        }
+        try database.write { db in try Self.setMarker(in: db, name, value) }
+    }
+
+    static func setMarker(in db: Database, _ name: String, _ value: String) throws {
+        try db.execute(
+            sql: "INSERT INTO markers (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            arguments: [name, value])
     }
 
     public func markAudited(_ key: String) throws -> Bool {
@@ -180,12 +194,36 @@ extension SQLiteStateStore {
     }
 
     public func saveSourceState(_ state: SourceState) throws {
+        try database.write { db in try Self.saveSourceState(in: db, state) }
+    }
+
+    static func saveSourceState(in db: Database, _ state: SourceState) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO source_state (id, url, last_fetch, last_error) VALUES (1, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET url = excluded.url, last_fetch = excluded.last_fetch, last_error = excluded.last_error
+                """, arguments: [state.url, state.lastFetch, state.lastError])
+    }
+}
+
+extension SQLiteStateStore {
+    public func commit(_ changes: [StateChange], anchor: AuditAnchor) throws {
         try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO source_state (id, url, last_fetch, last_error) VALUES (1, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET url = excluded.url, last_fetch = excluded.last_fetch, last_error = excluded.last_error
-                    """, arguments: [state.url, state.lastFetch, state.lastError])
+            try Self.setAuditAnchor(in: db, anchor)
+            for change in changes { try Self.apply(change, in: db) }
+        }
+    }
+
+    static func apply(_ change: StateChange, in db: Database) throws {
+        switch change {
+        case .stepRun(let run): try recordStepRun(in: db, run)
+        case .outcome(let outcome): try finishPromotion(in: db, outcome)
+        case .health(let health, let key): try saveHealth(in: db, health, for: key)
+        case .phase(let phase, let blocked, let key): try savePhase(in: db, phase, blockedReason: blocked, for: key)
+        case .marker(let name, let value): try setMarker(in: db, name, value)
+        case .lastPlan(let json, let at): try saveLastPlan(in: db, json, at: at)
+        case .sourceState(let state): try saveSourceState(in: db, state)
+        case .validSpec(let spec): try saveValidSpec(in: db, spec)
         }
     }
 }

@@ -108,6 +108,8 @@ public protocol StateStore: StateReader, AuditAnchorStore {
     func setMarker(_ name: String, _ value: String) throws
     /// Replaces the last plan.
     func saveLastPlan(_ json: String, at: Date) throws
+    /// Moves the audit anchor and applies `changes`, in one transaction (the changes a record announced).
+    func commit(_ changes: [StateChange], anchor: AuditAnchor) throws
 }
 
 /// The SQLite state store under `state.path`.
@@ -213,14 +215,16 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func setAuditAnchor(_ anchor: AuditAnchor) throws {
-        try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO audit_anchor (id, seq, hash, end_offset, updated_at) VALUES (1, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
-                        end_offset = excluded.end_offset, updated_at = excluded.updated_at
-                    """, arguments: [anchor.seq, anchor.hash, anchor.end, Date()])
-        }
+        try database.write { db in try Self.setAuditAnchor(in: db, anchor) }
+    }
+
+    static func setAuditAnchor(in db: Database, _ anchor: AuditAnchor) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO audit_anchor (id, seq, hash, end_offset, updated_at) VALUES (1, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+                    end_offset = excluded.end_offset, updated_at = excluded.updated_at
+                """, arguments: [anchor.seq, anchor.hash, anchor.end, Date()])
     }
 }
 
