@@ -154,6 +154,18 @@ struct AuditTamperTests {
         #expect(try fixture.lines().count == 3, "nothing was appended after the tampering was found")
     }
 
+    @Test("the background check reads the file, not a mapping: a log cut below the verified point is a problem")
+    func prefixCheckOfACutLog() throws {
+        let fixture = try AuditFixture(records: 5)
+        let anchor = try #require(try fixture.store.auditAnchor())
+        #expect(anchor.end != nil)
+        #expect(try AuditVerifier.verifyPrefix(fileAt: fixture.logPath, anchor: anchor).isIntact)
+        let lines = try fixture.lines()
+        try fixture.write(lines: Array(lines.prefix(2)))
+        let cut = try AuditVerifier.verifyPrefix(fileAt: fixture.logPath, anchor: anchor)
+        #expect(cut.problem?.kind == .missingTail)
+    }
+
     @Test("opening verifies only the tail: the anchored record must still end where the store says")
     func tailCheckFindsAMovedAnchor() throws {
         let fixture = try AuditFixture(records: 3)

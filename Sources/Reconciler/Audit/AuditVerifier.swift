@@ -41,7 +41,7 @@ public enum AuditVerifier {
     /// Verifies the log file at `path` (a missing file is an empty log).
     public static func verify(fileAt path: String, anchor: AuditAnchor?) throws -> AuditVerification {
         guard FileManager.default.fileExists(atPath: path) else { return verify(Data(), anchor: anchor) }
-        return verify(try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped), anchor: anchor)
+        return try stream(path, upTo: nil, anchor: anchor)
     }
 
     /// Verifies log contents against an anchor.
@@ -69,25 +69,53 @@ public enum AuditVerifier {
     }
 
     /// Verifies the records before `anchor.end` (the part `verifyTail` took on trust) and that they end at
-    /// the anchored record.
+    /// the anchored record. Read in chunks, not mapped: the file may be cut by another process meanwhile, which
+    /// must give a problem, not a bus error.
     public static func verifyPrefix(fileAt path: String, anchor: AuditAnchor) throws -> AuditVerification {
-        let contents = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        let end = min(contents.count, Int(anchor.end ?? Int64(contents.count)))
-        return verify(contents.prefix(end), anchor: anchor)
+        try stream(path, upTo: anchor.end, anchor: anchor)
+    }
+
+    /// Verifies the file's first `end` bytes (all of them when nil) in chunks.
+    private static func stream(_ path: String, upTo end: Int64?, anchor: AuditAnchor?) throws -> AuditVerification {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var left = Int(end ?? Int64.max)
+        var chain = ChainWalker(anchorSeq: anchor?.seq)
+        var carry = Data()
+        while left > 0, chain.problem == nil, let chunk = try handle.read(upToCount: min(1 << 20, left)), !chunk.isEmpty {
+            left -= chunk.count
+            carry.append(chunk)
+            let used = carry.withUnsafeBytes { consumeLines($0.bindMemory(to: UInt8.self), from: 0, into: &chain) }
+            carry = Data(carry.dropFirst(used))
+        }
+        return finish(chain, torn: chain.problem == nil ? carry.count : 0, anchor: anchor)
     }
 
     private static func walk(_ contents: Data, from offset: Int, chain: ChainWalker, anchor: AuditAnchor?) -> AuditVerification {
         var chain = chain
         let torn = contents.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> Int in
             let bytes = buffer.bindMemory(to: UInt8.self)
-            var start = offset
-            while start < bytes.count, chain.problem == nil {
-                guard let end = firstNewline(bytes, from: start) else { break }
-                chain.consume(UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                start = end + 1
-            }
-            return chain.problem == nil ? bytes.count - start : 0
+            let used = consumeLines(bytes, from: offset, into: &chain)
+            return chain.problem == nil ? bytes.count - used : 0
         }
+        return finish(chain, torn: torn, anchor: anchor)
+    }
+
+    /// Feeds each complete line from `offset` to the chain; returns where the unconsumed bytes begin.
+    private static func consumeLines(
+        _ bytes: UnsafeBufferPointer<UInt8>, from offset: Int, into chain: inout ChainWalker
+    ) -> Int {
+        var start = offset
+        while start < bytes.count, chain.problem == nil {
+            guard let end = firstNewline(bytes, from: start) else { break }
+            chain.consume(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            start = end + 1
+        }
+        return start
+    }
+
+    private static func finish(_ chain: ChainWalker, torn: Int, anchor: AuditAnchor?) -> AuditVerification {
+        var chain = chain
         if chain.problem == nil, torn > 0 {
             chain.problem = AuditProblem(
                 seq: chain.seq + 1, kind: .tornTail, message: "\(torn) bytes after the last complete record (an append cut short)"
