@@ -35,8 +35,8 @@ struct AuditVerifyCommand: ParsableCommand {
             return try verifyWithoutAnchor(path, because: "\(error)")
         }
         // The anchor is read before the log: a running agent writes the log first, so records after
-        // the anchor are new ones, not damage.
-        let result = try verify(path, anchor: anchor, tolerating: .anchorBehind)
+        // the anchor (all of them, when its first anchor was not written yet) are new ones, not damage.
+        let result = try verify(path, anchor: anchor, tolerating: [.anchorBehind, .noAnchor])
         print("\(result.count) records, chain intact, head \(result.head?.hash ?? AuditRecord.genesis)")
         if let witness { try checkWitness(witness, log: path, stateDirectory: config.stateDirectory) }
         if let problem = result.problem {
@@ -71,7 +71,7 @@ struct AuditVerifyCommand: ParsableCommand {
 
     /// The chain alone, when the state store is unreadable: links and hashes are checked, a cut tail cannot be.
     private func verifyWithoutAnchor(_ path: String, because reason: String) throws {
-        let result = try verify(path, anchor: nil, tolerating: .noAnchor)
+        let result = try verify(path, anchor: nil, tolerating: [.noAnchor])
         print("\(result.count) records, chain links and hashes intact, head \(result.head?.hash ?? AuditRecord.genesis)")
         print("NOT checked: whether records were cut from the end; the anchor in the state store is unavailable: \(reason)")
         throw ExitCode.failure
@@ -79,12 +79,12 @@ struct AuditVerifyCommand: ParsableCommand {
 
     /// Verifies the log; prints where it is broken and fails, unless the only problem is `tolerated`.
     private func verify(
-        _ path: String, anchor: AuditAnchor?, tolerating tolerated: AuditProblem.Kind
+        _ path: String, anchor: AuditAnchor?, tolerating tolerated: Set<AuditProblem.Kind>
     ) throws
         -> AuditVerification
     {
         let result = try AuditVerifier.verify(fileAt: path, anchor: anchor)
-        guard let problem = result.problem, problem.kind != tolerated else { return result }
+        guard let problem = result.problem, !tolerated.contains(problem.kind) else { return result }
         print("audit log broken at seq \(problem.seq): \(problem.kind.rawValue): \(problem.message)")
         print("(\(result.count) records verified before it; log \(path))")
         throw ExitCode.failure
