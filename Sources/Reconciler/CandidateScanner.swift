@@ -24,7 +24,6 @@ public final class CandidateScanner {
         var scanned = 0
         var positions: [Int] = []
     }
-    private var details: [ObjectID: CommitInfo] = [:]
     private let cache: CacheAccess
     private let branch: String
     private let logger: Logger
@@ -55,14 +54,6 @@ public final class CandidateScanner {
     public func history(head: ObjectID, in repository: GitRepository) throws -> [Candidate] {
         try update(head: head, in: repository)
         return commits.reversed().map(\.candidate)
-    }
-
-    /// Commit metadata, cached.
-    public func commit(_ id: ObjectID, in repository: GitRepository) throws -> CommitInfo {
-        if let cached = details[id] { return cached }
-        let info = try repository.commit(id)
-        details[id] = info
-        return info
     }
 
     /// The newest first-parent commit from `head` that changed `path`.

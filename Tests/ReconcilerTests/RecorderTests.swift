@@ -78,6 +78,10 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
         note("lastPlan")
         try inner.saveLastPlan(json, at: at)
     }
+    func apply(_ changes: [StateChange]) throws {
+        for change in changes { note(Self.name(of: change)) }
+        try inner.apply(changes)
+    }
     func commit(_ changes: [StateChange], anchor: AuditAnchor) throws {
         for change in changes { note(Self.name(of: change)) }
         try inner.commit(changes, anchor: anchor)

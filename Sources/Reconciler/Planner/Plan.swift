@@ -192,13 +192,8 @@ public struct Plan: Sendable, Hashable, Codable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// What makes two plans different for the audit log: phases, candidates and approvals,
-    /// not the wording of reasons (which counts down while a stage soaks or waits for a window).
-    public var fingerprint: String {
-        stageFingerprints.map { "\($0.key) \($0.value)" }.sorted().joined(separator: "\n")
-    }
-
-    /// Each stage's part of `fingerprint`, by `pipeline/stage`.
+    /// What makes a stage differ for the audit log, by `pipeline/stage`: phase, candidates, health and
+    /// approvals, not the wording of reasons (which counts down while a stage soaks or waits for a window).
     public var stageFingerprints: [String: String] {
         var found: [String: String] = [:]
         for pipeline in pipelines {

@@ -74,7 +74,7 @@ public final class Recorder: @unchecked Sendable {
 
     /// A change with no record of its own (a phase, a marker, a cache): it explains nothing by itself.
     func save(_ change: StateChange) throws {
-        try gate.withLock { try apply(change) }
+        try gate.withLock { try store.apply([change]) }
     }
 
     /// The promotion's row first (its id goes into the record), then `promotion.started`: a crash between
@@ -109,18 +109,5 @@ public final class Recorder: @unchecked Sendable {
     /// Waits until queued notifications are delivered or given up, at most `timeout`.
     public func drainNotifications(timeout: Duration = .seconds(60)) {
         notifier.drain(timeout: timeout)
-    }
-
-    private func apply(_ change: StateChange) throws {
-        switch change {
-        case .stepRun(let run): try store.recordStepRun(run)
-        case .outcome(let outcome): try store.finishPromotion(outcome)
-        case .health(let health, let key): try store.saveHealth(health, for: key)
-        case .phase(let phase, let blocked, let key): try store.savePhase(phase, blockedReason: blocked, for: key)
-        case .marker(let name, let value): try store.setMarker(name, value)
-        case .lastPlan(let json, let at): try store.saveLastPlan(json, at: at)
-        case .sourceState(let state): try store.saveSourceState(state)
-        case .validSpec(let spec): try store.saveValidSpec(spec)
-        }
     }
 }

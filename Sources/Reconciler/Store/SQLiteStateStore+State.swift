@@ -214,6 +214,12 @@ extension SQLiteStateStore {
         }
     }
 
+    public func apply(_ changes: [StateChange]) throws {
+        try database.write { db in
+            for change in changes { try Self.apply(change, in: db) }
+        }
+    }
+
     static func apply(_ change: StateChange, in db: Database) throws {
         switch change {
         case .stepRun(let run): try recordStepRun(in: db, run)

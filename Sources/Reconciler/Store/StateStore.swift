@@ -110,6 +110,8 @@ public protocol StateStore: StateReader, AuditAnchorStore {
     func saveLastPlan(_ json: String, at: Date) throws
     /// Moves the audit anchor and applies `changes`, in one transaction (the changes a record announced).
     func commit(_ changes: [StateChange], anchor: AuditAnchor) throws
+    /// Applies `changes` with no record of their own (phases, markers, caches), in one transaction.
+    func apply(_ changes: [StateChange]) throws
 }
 
 /// The SQLite state store under `state.path`.
