@@ -50,6 +50,19 @@ extension GitRepository {
         }
     }
 
+    /// What `path` is in `commit`, or nil when nothing is there.
+    public func kind(at path: String, in commit: ObjectID) throws -> EntryKind? {
+        try withTree(of: commit) { tree in
+            var entry: OpaquePointer?
+            let code = git_tree_entry_bypath(&entry, tree, path)
+            if code == GIT_ENOTFOUND.rawValue { return nil }
+            try check(code, "find \(path) in \(commit.short)")
+            guard let entry else { return nil }
+            defer { git_tree_entry_free(entry) }
+            return EntryKind(git_tree_entry_filemode(entry))
+        }
+    }
+
     /// The bytes of a blob by id.
     public func blob(_ id: ObjectID, path: String = "", maxBytes: Int = .max) throws -> Data {
         var oid = id.oid

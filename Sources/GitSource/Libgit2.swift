@@ -2,7 +2,12 @@ import CGit2
 import Foundation
 
 /// libgit2 needs one global initialisation; Swift runs a global's initialiser exactly once.
-private let libgit2Initialisation: Int32 = git_libgit2_init()
+private let libgit2Initialisation: Int32 = {
+    let count = git_libgit2_init()
+    // Each commit compared reads its parent's trees again; without this, trees over 4 KiB are never cached.
+    _ = pa_git_set_tree_cache_limit(1 << 20)
+    return count
+}()
 
 /// Makes sure libgit2 is initialised before any call into it.
 func ensureLibgit2() {

@@ -17,6 +17,8 @@ public final class CandidateScanner {
     private var generation = 0
     /// Per set of path globs: positions of the matching commits, and how many commits were looked at.
     private var matches: [[PathGlob]: Matches] = [:]
+    /// The index by changed path and directory.
+    private var touched = PathPositions()
 
     /// Positions of one set of globs' matching commits, as of `scanned` commits of index `generation`.
     private struct Matches {
@@ -41,13 +43,30 @@ public final class CandidateScanner {
         let globs = source.pathGlobs
         guard !globs.isEmpty else { return commits.reversed().map(\.candidate) }
         var known = matches[globs].flatMap { $0.generation == generation ? $0 : nil } ?? Matches(generation: generation)
-        for position in known.scanned..<commits.count
-        where commits[position].paths.contains(where: { PathGlob.anyMatches(globs, $0) }) {
-            known.positions.append(position)
+        if known.scanned < commits.count {
+            known.positions += positions(matching: globs, from: known.scanned)
+            known.scanned = commits.count
+            matches[globs] = known
         }
-        known.scanned = commits.count
-        matches[globs] = known
         return known.positions.reversed().map { commits[$0].candidate }
+    }
+
+    /// Positions from `start` on whose commits changed a path some glob matches, ascending. Globs with a
+    /// literal prefix look their commits up in `touched`; one starting with a wildcard looks at every commit.
+    private func positions(matching globs: [PathGlob], from start: Int) -> [Int] {
+        guard globs.allSatisfy({ !$0.literalPrefix.isEmpty }) else {
+            return (start..<commits.count).filter { position in
+                commits[position].paths.contains { PathGlob.anyMatches(globs, $0) }
+            }
+        }
+        var found = Set<Int>()
+        for glob in globs {
+            for position in touched.touching(glob.literalPrefix, from: start)
+            where !found.contains(position) && commits[position].paths.contains(where: glob.matches) {
+                found.insert(position)
+            }
+        }
+        return found.sorted()
     }
 
     /// Every first-parent commit from `head`, newest first (as candidates of a pipeline without paths).
@@ -84,17 +103,19 @@ public final class CandidateScanner {
             for dropped in commits[kept...] { ObjectID(hex: dropped.candidate.id).map { positions[$0] = nil } }
             commits.removeSubrange(kept...)
             generation += 1
+            touched.removeAll()
+            for (position, commit) in commits.enumerated() { touched.add(commit.paths, at: position) }
         }
         let added = try fresh.reversed().map { info in
             IndexedCommit(
                 candidate: Candidate(
                     id: info.id.hex, time: info.committer.time, authorEmail: info.author.email, summary: info.summary),
                 // Path sets only: a rename's two names come as a deletion and an addition, no file is read.
-                paths: try repository.changedPaths(from: info.parents.first, to: info.id, detectRenames: false)
-                    .flatMap(\.allPaths))
+                paths: try repository.changedFiles(from: info.parents.first, to: info.id))
         }
         for commit in added {
             ObjectID(hex: commit.candidate.id).map { positions[$0] = commits.count }
+            touched.add(commit.paths, at: commits.count)
             commits.append(commit)
         }
         tip = head
@@ -112,6 +133,7 @@ public final class CandidateScanner {
         }
         for (position, commit) in commits.enumerated() {
             ObjectID(hex: commit.candidate.id).map { positions[$0] = position }
+            touched.add(commit.paths, at: position)
         }
         tip = commits.last.flatMap { ObjectID(hex: $0.candidate.id) }
     }

@@ -3,9 +3,9 @@
 public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
     public let pattern: String
     private let segments: [Substring]
-    /// The leading segments without wildcards, joined: a path that does not start with them cannot match,
-    /// which rejects most paths without splitting them (each commit's paths are matched against every pipeline).
-    private let literalPrefix: String
+    /// The leading segments without wildcards, joined: a path that does not start with them (as a whole
+    /// directory or file name) cannot match. Empty when the pattern starts with a wildcard.
+    public let literalPrefix: String
     /// The pattern is its literal prefix and everything below (`app/**`, or a directory name).
     private let prefixIsEnough: Bool
 

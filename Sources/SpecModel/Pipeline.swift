@@ -55,6 +55,7 @@ public struct Stage: Sendable, Hashable, Codable {
     public var notify: [String]?
     public var observe: ObserveSpec?
     public var pin: String?
+    public var checkout: CheckoutSpec?
 
     /// `auto` unless the spec says otherwise.
     public var promotionMode: PromotionMode { promotion ?? .auto }
@@ -62,6 +63,16 @@ public struct Stage: Sendable, Hashable, Codable {
     public var isFrozen: Bool { freeze ?? false }
     /// How many approvals a promotion needs; a manual stage needs at least one, because `manual` means a person decides.
     public var requiredApprovals: Int { max(approvals?.required ?? 0, promotionMode == .manual ? 1 : 0) }
+}
+
+/// Which files of the candidate a stage's steps, checks and observers get: all of them unless
+/// `paths` narrows them (a sparse checkout, so a monorepo of a thousand teams is not written out
+/// for each promotion). Bound by approvals like the steps: narrowing it changes what runs.
+public struct CheckoutSpec: Sendable, Hashable, Codable {
+    public var paths: [String]
+
+    /// The globs of `paths`; files matching none of them are not checked out.
+    public var pathGlobs: [PathGlob] { paths.compactMap(PathGlob.init) }
 }
 
 /// N-of-M signed approvals a stage needs.

@@ -37,6 +37,7 @@ struct StageDraft {
     var timeout: SpecDuration?
     var healthInterval: SpecDuration?
     var observeWorkdir: String?
+    var checkoutPaths: [(index: Int, glob: String)] = []
 
     init(index: Int, node: Node) {
         self.index = index
@@ -54,6 +55,7 @@ struct StageDraft {
         timeout = node["timeout"]?.scalar.flatMap { SpecDuration($0.string) }
         healthInterval = node["health"]?["interval"]?.scalar.flatMap { SpecDuration($0.string) }
         observeWorkdir = node["observe"]?["workdir"]?.scalar?.string
+        checkoutPaths = PipelineDraft.strings(node["checkout"]?["paths"])
     }
 }
 

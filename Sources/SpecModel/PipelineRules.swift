@@ -29,6 +29,9 @@ struct PipelineRules {
             checkChecks(stage.healthChecks, path: "\(path).health.checks")
             checkDurations(stage, path: path)
             checkRelativePath(stage.observeWorkdir, path: "\(path).observe.workdir")
+            for (index, glob) in stage.checkoutPaths where PathGlob(glob) == nil {
+                error("\(path).checkout.paths[\(index)]", "'\(glob)' is not a relative path glob (no leading '/', no '..')")
+            }
         }
     }
 

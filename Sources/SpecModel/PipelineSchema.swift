@@ -97,6 +97,15 @@ public enum SpecSchema {
                 Property("selfHeal", .boolean, "Promote again when drift is seen (default false)"),
             ]))
 
+    static let checkout = SchemaType.object(
+        ObjectSchema(
+            "checkout",
+            [
+                Property(
+                    "paths", .array(of: text, minItems: 1), required: true,
+                    "Globs of the files to check out; the others are left out")
+            ]))
+
     static let stage = SchemaType.object(
         ObjectSchema(
             "stage",
@@ -117,6 +126,7 @@ public enum SpecSchema {
                 Property("notify", .array(of: text, minItems: 0), "Notification channels from the agent config"),
                 Property("observe", observe, "How to read what is really deployed (drift detection)"),
                 Property("pin", commitID, "Deploy exactly this commit, whatever is newer"),
+                Property("checkout", checkout, "Only these files of the candidate (default: the whole tree)"),
             ]))
 
     /// The `kind: Pipeline` document.

@@ -5,7 +5,7 @@ import Yams
 /// unchanged since the commit that added it: changing what a stage runs needs fresh approvals.
 public enum StageBinding {
     /// The bound fields, in the order they are reported.
-    public static let fields = ["steps", "verify", "rollback", "vars", "approvals", "windows", "timeout"]
+    public static let fields = ["steps", "verify", "rollback", "vars", "approvals", "windows", "timeout", "checkout"]
 
     /// Each bound field that differs, with its changed lines: `- ` what was approved, `+ ` what runs now.
     public static func changes(from approved: Stage, to current: Stage) -> [(field: String, lines: [String])] {
@@ -35,6 +35,7 @@ public enum StageBinding {
             "steps": yaml(stage.steps), "verify": yaml(stage.verify), "rollback": yaml(stage.rollback),
             "vars": yaml(stage.vars.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }),
             "approvals": yaml(stage.approvals), "windows": yaml(stage.windows), "timeout": yaml(stage.timeout?.text),
+            "checkout": yaml(stage.checkout),
         ]
     }
 

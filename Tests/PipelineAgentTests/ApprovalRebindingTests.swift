@@ -76,7 +76,7 @@ struct ApprovalRebindingTests {
         let recipe = try runProcess([
             "/bin/sh", "-c",
             python
-                + #" -c 'import sys,yaml,json; d=yaml.safe_load(open(sys.argv[1])); s=[s for s in d["spec"]["stages"] if s["name"]==sys.argv[2]][0]; print(json.dumps({k:v for k,v in s.items() if k in ("steps","verify","rollback","vars","approvals","windows","timeout")}))' "$1" prod | jq -cjS . | sha256sum"#,
+                + #" -c 'import sys,yaml,json; d=yaml.safe_load(open(sys.argv[1])); s=[s for s in d["spec"]["stages"] if s["name"]==sys.argv[2]][0]; print(json.dumps({k:v for k,v in s.items() if k in ("steps","verify","rollback","vars","approvals","windows","timeout","checkout")}))' "$1" prod | jq -cjS . | sha256sum"#,
             "sh", "\(repo)/pipelines/shop.yaml",
         ])
         #expect(recipe.status == 0, "\(recipe.stderr)")

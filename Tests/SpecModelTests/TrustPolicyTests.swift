@@ -78,7 +78,9 @@ struct TrustPolicyTests {
         #expect(try Self.stage("    - {name: prod, steps: [{name: s, run: x}]}").requiredApprovals == 0)
     }
 
-    @Test("changing steps, verify, rollback, vars, approvals, windows or timeout breaks the binding; freeze and notify do not")
+    @Test(
+        "changing steps, verify, rollback, vars, approvals, windows, timeout or checkout breaks the binding; freeze and notify do not"
+    )
     func binding() throws {
         let approved = try Self.stage(Self.prod)
         let changedSteps = try Self.stage(Self.prod.replacingOccurrences(of: "dbt build --target prod", with: "env"))
@@ -93,6 +95,7 @@ struct TrustPolicyTests {
             ("required: 2", "required: 1", "approvals"),
             ("      steps:", "      windows: [{days: [mon], from: '09:00', to: '10:00'}]\n      steps:", "windows"),
             ("      steps:", "      timeout: 1h\n      steps:", "timeout"),
+            ("      steps:", "      checkout: {paths: ['models/**']}\n      steps:", "checkout"),
         ]
         for (old, new, field) in edits {
             let changed = try Self.stage(Self.prod.replacingOccurrences(of: old, with: new))

@@ -21,7 +21,8 @@ struct DriftObserver {
                 guard let spec = stage.observe, let current = stages[key]?.current else { continue }
                 let action = PromotionAction(key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage)
                 let user = isolation.user(for: key)
-                let id = checkouts.withCheckout(current, from: repository, owner: user) { checkout -> String? in
+                let id = checkouts.withCheckout(current, from: repository, owner: user, only: stage.checkout) {
+                    checkout -> String? in
                     guard let checkout else { return nil }
                     let variables = environment.variables(for: action, promotionID: 0, checkout: checkout)
                     return run(spec, checkout: checkout, variables: variables, user: user)

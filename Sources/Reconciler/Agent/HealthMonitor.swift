@@ -53,7 +53,9 @@ final class HealthMonitor {
     /// Runs the checks as the stage's step user in a fresh checkout of the deployed candidate.
     private func check(_ checks: [Check], of action: PromotionAction, repository: GitRepository) -> [CheckResult] {
         let user = context.isolation.user(for: action.key)
-        return context.checkouts.withCheckout(action.candidate, from: repository, owner: user) { checkout in
+        return context.checkouts.withCheckout(
+            action.candidate, from: repository, owner: user, only: action.stage.checkout
+        ) { checkout in
             guard let checkout else {
                 return checks.map {
                     CheckResult(

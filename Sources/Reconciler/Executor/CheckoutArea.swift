@@ -1,5 +1,6 @@
 import Foundation
 import GitSource
+import SpecModel
 
 /// Where candidates are checked out for steps, checks and health commands: a directory of the agent's
 /// (0711: others may enter a directory whose name they know, but not list or create), holding one
@@ -20,9 +21,10 @@ public struct CheckoutArea: Sendable {
 
     /// Checks `candidate` out into `path` (which must not exist: a directory someone else made is never
     /// used) and hands it to `owner`. An existing directory is reused only when `resume` says it is this
-    /// promotion's own.
+    /// promotion's own. `only` (the stage's `checkout`) limits the files written.
     public func materialize(
-        _ candidate: String, into path: String, from repository: GitRepository, owner: StepUser?, resume: Bool = false
+        _ candidate: String, into path: String, from repository: GitRepository, owner: StepUser?,
+        only: CheckoutSpec? = nil, resume: Bool = false
     ) throws {
         if resume, FileManager.default.fileExists(atPath: path) { return }
         try prepareRoot()
@@ -32,8 +34,26 @@ public struct CheckoutArea: Sendable {
         guard let id = ObjectID(hex: candidate) else {
             throw GitError(.invalidArgument, operation: "check out", message: "\(candidate) is not a commit id")
         }
-        try repository.materialize(id, into: path)
+        let files = try only.map { try Self.files(matching: $0.pathGlobs, in: id, of: repository) }
+        try repository.materialize(id, into: path, files: files)
         if let owner { try hand(path, to: owner) }
+    }
+
+    /// The files of `commit` some glob matches, found under each glob's literal prefix only.
+    static func files(matching globs: [PathGlob], in commit: ObjectID, of repository: GitRepository) throws -> [String] {
+        var found = Set<String>()
+        for glob in globs {
+            for entry in try repository.tree(under: glob.literalPrefix, in: commit) where glob.matches(entry.path) {
+                found.insert(entry.path)
+            }
+            // A literal prefix may name a file rather than a directory.
+            if !glob.literalPrefix.isEmpty, let kind = try repository.kind(at: glob.literalPrefix, in: commit), kind != .tree,
+                glob.matches(glob.literalPrefix)
+            {
+                found.insert(glob.literalPrefix)
+            }
+        }
+        return found.sorted()
     }
 
     /// Removes a checkout; a failure leaves it for the next start's sweep, never stops the agent.
@@ -55,11 +75,12 @@ public struct CheckoutArea: Sendable {
 
     /// Checks `candidate` out, runs `body` in it, removes it.
     func withCheckout<T>(
-        _ candidate: String, from repository: GitRepository, owner: StepUser?, _ body: (String?) -> T
+        _ candidate: String, from repository: GitRepository, owner: StepUser?, only: CheckoutSpec?,
+        _ body: (String?) -> T
     ) -> T {
         let path = newPath()
         defer { remove(path) }
-        let made = (try? materialize(candidate, into: path, from: repository, owner: owner)) != nil
+        let made = (try? materialize(candidate, into: path, from: repository, owner: owner, only: only)) != nil
         return body(made ? path : nil)
     }
 

@@ -50,7 +50,8 @@ struct PromotionRun {
     func checkout(_ repository: GitRepository) throws -> Date {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         try context.checkouts.materialize(
-            action.candidate, into: checkoutPath, from: repository, owner: user, resume: resuming)
+            action.candidate, into: checkoutPath, from: repository, owner: user, only: action.stage.checkout,
+            resume: resuming)
         return Date()
     }
 

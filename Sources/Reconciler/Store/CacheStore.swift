@@ -87,8 +87,9 @@ final class CacheStore: @unchecked Sendable {
                 db, sql: "SELECT id, time, author_email, summary, paths FROM commit_index WHERE branch = ? ORDER BY position",
                 arguments: [branch])
             var found: [IndexedCommit] = []
+            let decoder = JSONDecoder()
             while let row = try rows.next() {
-                let paths = try JSONDecoder().decode([String].self, from: Data((row["paths"] as String).utf8))
+                let paths = try decoder.decode([String].self, from: Data((row["paths"] as String).utf8))
                 found.append(
                     IndexedCommit(
                         candidate: Candidate(
