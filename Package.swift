@@ -53,6 +53,11 @@ let package = Package(
             path: "Benchmarks/AuditBench"
         ),
         .executableTarget(
+            name: "fetch-bench",
+            dependencies: ["GitSource"],
+            path: "Benchmarks/FetchBench"
+        ),
+        .executableTarget(
             name: "PipelineAgent",
             dependencies: [
                 "SpecModel", "GitSource", "Reconciler",

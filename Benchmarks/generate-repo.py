@@ -8,6 +8,7 @@ teams/p<i>/**) and teams/p<i>/data.txt for every pipeline. Each further commit c
   --touch noise         noise/counter.txt (no pipeline's paths: their only candidate is commit 1)
 
   generate-repo.py --pipelines 1000 --commits 20000 --out /tmp/repo.git
+  --sparse: each stage has `checkout: {paths: ["teams/p<i>/**"]}` (a checkout of one team's files)
 """
 import argparse
 import os
@@ -20,9 +21,11 @@ metadata: {{name: p{index}}}
 spec:
   source: {{branch: main, paths: ["teams/p{index}/**"]}}
   stages:
-    - {{name: dev, steps: [{{name: deploy, run: "true"}}]}}
-    - {{name: staging, from: dev, steps: [{{name: deploy, run: "true"}}]}}
+    - {{name: dev,{checkout} steps: [{{name: deploy, run: "true"}}]}}
+    - {{name: staging, from: dev,{checkout} steps: [{{name: deploy, run: "true"}}]}}
 """
+SPARSE = ' checkout: {{paths: ["teams/p{index}/**"]}},'
+
 
 
 def blob(out, path, text):
@@ -48,6 +51,8 @@ def main():
     parser.add_argument("--pipelines", type=int, default=10)
     parser.add_argument("--commits", type=int, default=100, help="commits after the first")
     parser.add_argument("--touch", choices=["round-robin", "noise"], default="round-robin")
+    parser.add_argument(
+        "--sparse", action="store_true", help="stages check out only their team's files (checkout.paths)")
     parser.add_argument("--out", required=True, help="bare repository to create (must not exist)")
     args = parser.parse_args()
     if os.path.exists(args.out):
@@ -57,7 +62,8 @@ def main():
     out = importer.stdin
     first = []
     for index in range(args.pipelines):
-        first.append((f"pipelines/p{index}.yaml", SPEC.format(index=index)))
+        checkout = SPARSE.format(index=index) if args.sparse else ""
+        first.append((f"pipelines/p{index}.yaml", SPEC.format(index=index, checkout=checkout)))
         first.append((f"teams/p{index}/data.txt", "0\n"))
     commit(out, 0, "add pipelines", first)
     for number in range(1, args.commits + 1):

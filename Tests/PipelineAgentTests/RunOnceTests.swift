@@ -220,7 +220,7 @@ struct PlanIsReadOnlyTests {
                     of: "metadata: {name: shop}", with: "metadata: {name: shop, description: v2}"),
             ])
         let database = "\(fixture.root)/state/state.sqlite"
-        let dump = { try sh("sqlite3", database, ".dump stages promotions valid_specs last_plan audit_anchor") }
+        let dump = { try sh("sqlite3", database, ".dump stages promotions valid_specs plan_pipelines audit_anchor") }
         let before = try dump()
         let log = try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8)
         let plan = try fixture.agent("plan")

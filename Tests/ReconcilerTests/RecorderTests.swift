@@ -32,7 +32,7 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
     func validSpecs() throws -> [String: ValidSpec] { try inner.validSpecs() }
     func sourceState() throws -> SourceState? { try inner.sourceState() }
     func marker(_ name: String) throws -> String? { try inner.marker(name) }
-    func lastPlan() throws -> String? { try inner.lastPlan() }
+    func lastPlan() throws -> Plan? { try inner.lastPlan() }
     func auditAnchor() throws -> AuditAnchor? { try inner.auditAnchor() }
     func setAuditAnchor(_ anchor: AuditAnchor) throws { try inner.setAuditAnchor(anchor) }
 
@@ -74,9 +74,9 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
         note("marker:\(name)")
         try inner.setMarker(name, value)
     }
-    func saveLastPlan(_ json: String, at: Date) throws {
-        note("lastPlan")
-        try inner.saveLastPlan(json, at: at)
+    func savePlanPipelines(_ changed: [String: String], removed: [String]) throws {
+        note("planPipelines")
+        try inner.savePlanPipelines(changed, removed: removed)
     }
     func apply(_ changes: [StateChange]) throws {
         for change in changes { note(Self.name(of: change)) }
@@ -94,7 +94,7 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
         case .health: return "health"
         case .phase: return "phase"
         case .marker(let name, _): return "marker:\(name)"
-        case .lastPlan: return "lastPlan"
+        case .planPipelines: return "planPipelines"
         case .sourceState: return "sourceState"
         case .validSpec: return "validSpec"
         }

@@ -13,6 +13,8 @@ final class AgentMetrics: @unchecked Sendable {
     private let auditRecords: Counter
     private let approvalsPending: Gauge
     private var lastAuditSeq: Int64 = 0
+    /// Each stage of the last plan with its phase and health, in plan order.
+    private var shownStages: [(pipeline: String, stage: String, phase: Phase, health: Health)] = []
 
     init() {
         passes = registry.makeCounter(descriptor: Self.name("reconcile_passes", "total", "Reconcile passes run"))
@@ -70,26 +72,48 @@ final class AgentMetrics: @unchecked Sendable {
         }
     }
 
+    /// Keeps each stage's phase and health for `emit`. They are rendered there rather than kept as registry
+    /// gauges: the registry copies a label table for each new gauge, so a thousand pipelines' 16,000 gauges
+    /// took it ten seconds after the first pass, and it never forgets a removed stage.
     private func recordStages(_ plan: Plan?) {
         guard let plan else { return }
         var waiting = 0
+        var stages: [(pipeline: String, stage: String, phase: Phase, health: Health)] = []
         for pipeline in plan.pipelines {
             for stage in pipeline.stages {
-                let labels = [("pipeline", pipeline.name), ("stage", stage.name)]
-                for phase in Phase.allCases {
-                    registry.makeGauge(
-                        descriptor: Self.name("stage_phase", "", "1 for the stage's phase"),
-                        labels: labels + [("phase", phase.rawValue)]
-                    ).set(Double(phase == stage.phase ? 1 : 0))
-                }
-                let rank: Double = [.healthy: 0, .unknown: 1, .warning: 2, .critical: 3][stage.health] ?? 1
-                registry.makeGauge(
-                    descriptor: Self.name("stage_health", "", "0 Healthy, 1 Unknown, 2 Warning, 3 Critical"), labels: labels
-                )
-                .set(rank)
                 if stage.phase == .waitingApproval { waiting += 1 }
+                stages.append((pipeline.name, stage.name, stage.phase, stage.health))
             }
         }
+        shownStages = stages
         approvalsPending.set(Double(waiting))
+    }
+
+    /// The Prometheus text of every metric: the registry's, then the stages' phase and health.
+    func emit() -> [UInt8] {
+        lock.withLock {
+            var text = registry.emitToString()
+            text += "# HELP pipeline_agent_stage_phase 1 for the stage's phase\n# TYPE pipeline_agent_stage_phase gauge\n"
+            for stage in shownStages {
+                let labels = "pipeline=\"\(Self.escaped(stage.pipeline))\",stage=\"\(Self.escaped(stage.stage))\""
+                for phase in Phase.allCases {
+                    text += "pipeline_agent_stage_phase{\(labels),phase=\"\(phase.rawValue)\"} \(phase == stage.phase ? 1 : 0)\n"
+                }
+            }
+            text += "# HELP pipeline_agent_stage_health 0 Healthy, 1 Unknown, 2 Warning, 3 Critical\n"
+            text += "# TYPE pipeline_agent_stage_health gauge\n"
+            for stage in shownStages {
+                let rank = [Health.healthy: 0, .unknown: 1, .warning: 2, .critical: 3][stage.health] ?? 1
+                text += "pipeline_agent_stage_health{pipeline=\"\(Self.escaped(stage.pipeline))\","
+                    + "stage=\"\(Self.escaped(stage.stage))\"} \(rank)\n"
+            }
+            return Array(text.utf8)
+        }
+    }
+
+    /// A label value as the text format wants it: backslash, quote and newline escaped.
+    static func escaped(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 }

@@ -22,7 +22,7 @@ enum HTTPServer {
         router.get("metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(bytes: runtime.metrics.registry.emitToBuffer())))
+                body: .init(byteBuffer: ByteBuffer(bytes: runtime.metrics.emit())))
         }
         router.get("api/v1/status") { _, _ -> Response in
             Response(

@@ -3,7 +3,7 @@ import Foundation
 /// The stages as the state store knows them: the last pass's plan with the recorded candidates and health.
 public enum StatusReport {
     public static func current(_ store: any StateReader) throws -> Plan {
-        var plan = try store.lastPlan().flatMap(Plan.decode) ?? Plan(pipelines: [])
+        var plan = try store.lastPlan() ?? Plan(pipelines: [])
         let records = try store.stages()
         let running = Dictionary(
             try store.promotions().filter { $0.status == .running }.map { ($0.key, $0) }, uniquingKeysWith: { $1 })

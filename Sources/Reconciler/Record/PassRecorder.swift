@@ -12,7 +12,6 @@ final class PassRecorder {
     private var lastSpecDiagnostics: [Diagnostic]?
     /// The plan the last `plan.changed` compared with (loaded from the store once), and the text last saved.
     private var lastPlan: Plan??
-    private var savedPlanJSON: String?
     /// Valid specs saved by this process (the inputs are cached while the head stays, and so is their list).
     private var savedSpecs: Set<ValidSpec> = []
 
@@ -40,9 +39,9 @@ final class PassRecorder {
     }
 
     /// `plan.changed` with only the stages that changed (a record of change, not of state: its size
-    /// does not grow with the number of pipelines); the plan itself is saved for `status` when its text changed.
+    /// does not grow with the number of pipelines); the pipelines whose plan changed are saved for `status`.
     func recordPlanChanges(_ plan: Plan) throws {
-        if lastPlan == nil { lastPlan = .some(try store.lastPlan().flatMap(Plan.decode)) }
+        if lastPlan == nil { lastPlan = .some(try store.lastPlan()) }
         let (changed, removed) = plan.changes(since: lastPlan ?? nil)
         if !changed.isEmpty || !removed.isEmpty {
             let stages = changed.map { pipeline, stage in
@@ -57,11 +56,21 @@ final class PassRecorder {
                 AuditEvent(
                     "plan.changed", detail: ["stages": .array(stages), "removed": .array(removed.map(JSONValue.string))]))
         }
+        try savePlannedPipelines(plan, previous: lastPlan ?? nil)
         lastPlan = .some(plan)
-        let json = try plan.json(pretty: false)
-        guard json != savedPlanJSON else { return }
-        try recorder.save(.lastPlan(json, at: clock()))
-        savedPlanJSON = json
+    }
+
+    private func savePlannedPipelines(_ plan: Plan, previous: Plan?) throws {
+        let before = Dictionary((previous?.pipelines ?? []).map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var changed: [String: String] = [:]
+        for pipeline in plan.pipelines where before[pipeline.name] != pipeline {
+            changed[pipeline.name] = String(decoding: try encoder.encode(pipeline), as: UTF8.self)
+        }
+        let removed = Set(before.keys).subtracting(plan.pipelines.map(\.name)).sorted()
+        guard !changed.isEmpty || !removed.isEmpty else { return }
+        try recorder.save(.planPipelines(changed: changed, removed: removed))
     }
 
     /// A stage's health changed: the record first, then only the health column (a stale read of the

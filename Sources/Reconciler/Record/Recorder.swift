@@ -9,7 +9,8 @@ public enum StateChange: Sendable {
     case health(Health, StageKey)
     case phase(String, blockedReason: String?, StageKey)
     case marker(String, String)
-    case lastPlan(String, at: Date)
+    /// Pipelines whose plan changed (name → JSON) and pipelines no longer planned.
+    case planPipelines(changed: [String: String], removed: [String])
     case sourceState(SourceState)
     case validSpec(ValidSpec)
 }

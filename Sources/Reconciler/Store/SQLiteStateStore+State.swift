@@ -5,16 +5,17 @@ import SpecModel
 extension SQLiteStateStore {
     public func stages() throws -> [StageKey: StageRecord] {
         try database.read { db in
-            var result: [StageKey: StageRecord] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM stages") {
-                let key = StageKey(row["pipeline"], row["stage"])
-                result[key] = StageRecord(
-                    key: key, current: row["current"], previous: row["previous"],
-                    health: Health(rawValue: row["health"]) ?? .unknown, updatedAt: row["updated_at"],
-                    blockedReason: row["blocked_reason"], phase: row["phase"])
-            }
-            return result
+            if let readCache { return try readCache.stages(in: db) }
+            let records = try Row.fetchAll(db, sql: "SELECT * FROM stages").map(Self.stage)
+            return Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
         }
+    }
+
+    static func stage(_ row: Row) -> StageRecord {
+        StageRecord(
+            key: StageKey(row["pipeline"], row["stage"]), current: row["current"], previous: row["previous"],
+            health: Health(rawValue: row["health"]) ?? .unknown, updatedAt: row["updated_at"],
+            blockedReason: row["blocked_reason"], phase: row["phase"])
     }
 
     public func savePhase(_ phase: String, blockedReason: String?, for key: StageKey) throws {
@@ -43,7 +44,8 @@ extension SQLiteStateStore {
 
     public func promotions() throws -> [PromotionRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM promotions ORDER BY id").map(Self.promotion)
+            if let readCache { return try readCache.promotions(in: db) }
+            return try Row.fetchAll(db, sql: "SELECT * FROM promotions ORDER BY id").map(Self.promotion)
         }
     }
 
@@ -115,20 +117,24 @@ extension SQLiteStateStore {
         }
     }
 
-    public func lastPlan() throws -> String? {
-        try database.read { db in try String.fetchOne(db, sql: "SELECT json FROM last_plan WHERE id = 1") }
+    public func lastPlan() throws -> Plan? {
+        let rows = try database.read { db in try String.fetchAll(db, sql: "SELECT json FROM plan_pipelines ORDER BY name") }
+        guard !rows.isEmpty else { return nil }
+        let decoder = JSONDecoder()
+        return Plan(pipelines: rows.compactMap { try? decoder.decode(PipelinePlan.self, from: Data($0.utf8)) })
     }
 
-    public func saveLastPlan(_ json: String, at date: Date) throws {
-        try database.write { db in try Self.saveLastPlan(in: db, json, at: date) }
+    public func savePlanPipelines(_ changed: [String: String], removed: [String]) throws {
+        try database.write { db in try Self.savePlanPipelines(in: db, changed, removed: removed) }
     }
 
-    static func saveLastPlan(in db: Database, _ json: String, at date: Date) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO last_plan (id, json, created_at) VALUES (1, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET json = excluded.json, created_at = excluded.created_at
-                """, arguments: [json, date])
+    static func savePlanPipelines(in db: Database, _ changed: [String: String], removed: [String]) throws {
+        for (name, json) in changed {
+            try db.execute(
+                sql: "INSERT INTO plan_pipelines (name, json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET json = excluded.json",
+                arguments: [name, json])
+        }
+        for name in removed { try db.execute(sql: "DELETE FROM plan_pipelines WHERE name = ?", arguments: [name]) }
     }
 }
 
@@ -227,7 +233,7 @@ extension SQLiteStateStore {
         case .health(let health, let key): try saveHealth(in: db, health, for: key)
         case .phase(let phase, let blocked, let key): try savePhase(in: db, phase, blockedReason: blocked, for: key)
         case .marker(let name, let value): try setMarker(in: db, name, value)
-        case .lastPlan(let json, let at): try saveLastPlan(in: db, json, at: at)
+        case .planPipelines(let changed, let removed): try savePlanPipelines(in: db, changed, removed: removed)
         case .sourceState(let state): try saveSourceState(in: db, state)
         case .validSpec(let spec): try saveValidSpec(in: db, spec)
         }

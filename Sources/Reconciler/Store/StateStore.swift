@@ -77,8 +77,8 @@ public protocol StateReader: Sendable {
     /// A value the agent remembers across restarts to write a record once per change (e.g. the digest
     /// of the head's spec errors), or nil.
     func marker(_ name: String) throws -> String?
-    /// The last plan written, as JSON, and when.
-    func lastPlan() throws -> String?
+    /// The last plan written (each pipeline as the last pass that changed it planned it), or nil.
+    func lastPlan() throws -> Plan?
     /// The audit anchor, or nil before the first record.
     func auditAnchor() throws -> AuditAnchor?
 }
@@ -106,8 +106,8 @@ public protocol StateStore: StateReader, AuditAnchorStore {
     func markAudited(_ key: String) throws -> Bool
     /// Replaces a marker's value.
     func setMarker(_ name: String, _ value: String) throws
-    /// Replaces the last plan.
-    func saveLastPlan(_ json: String, at: Date) throws
+    /// Replaces the planned pipelines in `changed` (name → `PipelinePlan` JSON) and forgets `removed`.
+    func savePlanPipelines(_ changed: [String: String], removed: [String]) throws
     /// Moves the audit anchor and applies `changes`, in one transaction (the changes a record announced).
     func commit(_ changes: [StateChange], anchor: AuditAnchor) throws
     /// Applies `changes` with no record of their own (phases, markers, caches), in one transaction.
@@ -118,6 +118,8 @@ public protocol StateStore: StateReader, AuditAnchorStore {
 public final class SQLiteStateStore: StateStore {
     public static let fileName = "state.sqlite"
     let database: DatabaseQueue
+    /// The writer's copy of stages and promotions; nil when read-only (another process writes).
+    let readCache: StageReadCache?
 
     /// Opens (creating and migrating as needed) the store in `directory`; `readOnly` opens an
     /// existing store for reading only and never creates one (status, audit next to an agent).
@@ -152,6 +154,9 @@ public final class SQLiteStateStore: StateStore {
                 }
                 try Self.migrator.migrate(database)
             }
+            let cache = readOnly ? nil : StageReadCache()
+            if let cache { database.add(transactionObserver: cache, extent: .databaseLifetime) }
+            readCache = cache
         } catch let error as StateStoreError {
             throw error
         } catch {
@@ -204,6 +209,19 @@ public final class SQLiteStateStore: StateStore {
         }
         migrator.registerMigration("v7-anchor-end") { db in
             try db.alter(table: "audit_anchor") { table in table.add(column: "end_offset", .integer) }
+        }
+        migrator.registerMigration("v8-plan-by-pipeline") { db in
+            // One row a pipeline, so a pass rewrites the pipelines that changed, not a thousand of them.
+            try db.create(table: "plan_pipelines") { table in
+                table.column("name", .text).primaryKey()
+                table.column("json", .text).notNull()
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO plan_pipelines (name, json)
+                    SELECT json_extract(value, '$.name'), value FROM last_plan, json_each(last_plan.json, '$.pipelines')
+                    """)
+            try db.execute(sql: "DELETE FROM last_plan")
         }
         return migrator
     }

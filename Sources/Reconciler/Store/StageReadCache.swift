@@ -1,0 +1,65 @@
+import GRDB
+
+/// The writable store's copy of the `stages` and `promotions` tables, which every pass reads whole:
+/// at a thousand pipelines those reads were a fifth of the pass in which a push arrived. The copy
+/// follows every committed change, whoever wrote it: GRDB reports each changed row, and the next read
+/// fetches just those rows again (or drops deleted ones), so a read costs the rows that changed since
+/// the last one and never sees less than the database holds. Only the agent holding the state
+/// directory's lock writes, so a read-only store (another process) never uses one.
+final class StageReadCache: TransactionObserver, @unchecked Sendable {
+    // Touched only on the database queue (inside `read`/`write` and GRDB's observer callbacks).
+    private var stages: [Int64: StageRecord]?
+    private var promotions: [Int64: PromotionRecord]?
+    /// Rows changed by committed transactions since the last read, by table.
+    private var dirty: [String: Set<Int64>] = [:]
+    /// Rows changed by the transaction under way.
+    private var pending: [String: Set<Int64>] = [:]
+
+    func stages(in db: Database) throws -> [StageKey: StageRecord] {
+        var rows = try stages ?? Self.load(db, "stages", SQLiteStateStore.stage)
+        try Self.refresh(&rows, dirty: dirty.removeValue(forKey: "stages") ?? [], in: db, "stages", SQLiteStateStore.stage)
+        stages = rows
+        return Dictionary(rows.values.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+    }
+
+    func promotions(in db: Database) throws -> [PromotionRecord] {
+        var rows = try promotions ?? Self.load(db, "promotions", SQLiteStateStore.promotion)
+        try Self.refresh(
+            &rows, dirty: dirty.removeValue(forKey: "promotions") ?? [], in: db, "promotions", SQLiteStateStore.promotion)
+        promotions = rows
+        return rows.values.sorted { $0.id < $1.id }
+    }
+
+    private static func load<T>(_ db: Database, _ table: String, _ make: (Row) -> T) throws -> [Int64: T] {
+        var rows: [Int64: T] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT rowid AS cache_rowid, * FROM \(table)") {
+            rows[row["cache_rowid"]] = make(row)
+        }
+        return rows
+    }
+
+    private static func refresh<T>(
+        _ rows: inout [Int64: T], dirty: Set<Int64>, in db: Database, _ table: String, _ make: (Row) -> T
+    ) throws {
+        for rowID in dirty {
+            rows[rowID] = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE rowid = ?", arguments: [rowID]).map(make)
+        }
+    }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool {
+        ["stages", "promotions"].contains(eventKind.tableName)
+    }
+
+    func databaseDidChange(with event: DatabaseEvent) {
+        pending[event.tableName, default: []].insert(event.rowID)
+    }
+
+    func databaseDidCommit(_ db: Database) {
+        for (table, rows) in pending { dirty[table, default: []].formUnion(rows) }
+        pending = [:]
+    }
+
+    func databaseDidRollback(_ db: Database) {
+        pending = [:]
+    }
+}
