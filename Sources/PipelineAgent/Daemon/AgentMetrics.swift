@@ -104,7 +104,8 @@ final class AgentMetrics: @unchecked Sendable {
             text += "# TYPE pipeline_agent_stage_health gauge\n"
             for stage in shownStages {
                 let rank = [Health.healthy: 0, .unknown: 1, .warning: 2, .critical: 3][stage.health] ?? 1
-                text += "pipeline_agent_stage_health{pipeline=\"\(Self.escaped(stage.pipeline))\","
+                text +=
+                    "pipeline_agent_stage_health{pipeline=\"\(Self.escaped(stage.pipeline))\","
                     + "stage=\"\(Self.escaped(stage.stage))\"} \(rank)\n"
             }
             return Array(text.utf8)
