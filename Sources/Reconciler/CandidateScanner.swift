@@ -15,8 +15,8 @@ public final class CandidateScanner {
     private var loaded = false
     /// Bumped when history was rewritten (entries dropped): every pipeline's matches are recomputed.
     private var generation = 0
-    /// Per set of path globs: positions of the matching commits, and how many commits were looked at.
-    private var matches: [[PathGlob]: Matches] = [:]
+    /// Per set of path globs (as written): positions of the matching commits, and how many commits were looked at.
+    private var matches: [[String]: Matches] = [:]
     /// The index by changed path and directory.
     private var touched = PathPositions()
 
@@ -40,13 +40,13 @@ public final class CandidateScanner {
     /// Candidates of `source` at `head`, newest first.
     public func candidates(_ source: SourceSpec, head: ObjectID, in repository: GitRepository) throws -> [Candidate] {
         try update(head: head, in: repository)
-        let globs = source.pathGlobs
-        guard !globs.isEmpty else { return commits.reversed().map(\.candidate) }
-        var known = matches[globs].flatMap { $0.generation == generation ? $0 : nil } ?? Matches(generation: generation)
+        let patterns = source.paths ?? []
+        guard !patterns.isEmpty else { return commits.reversed().map(\.candidate) }
+        var known = matches[patterns].flatMap { $0.generation == generation ? $0 : nil } ?? Matches(generation: generation)
         if known.scanned < commits.count {
-            known.positions += positions(matching: globs, from: known.scanned)
+            known.positions += positions(matching: source.pathGlobs, from: known.scanned)
             known.scanned = commits.count
-            matches[globs] = known
+            matches[patterns] = known
         }
         return known.positions.reversed().map { commits[$0].candidate }
     }

@@ -145,10 +145,11 @@ public final class AgentSession {
         lastValid = valid
         let current = Set(catalog.pipelines.map(\.pipeline.name))
         var inputs: [PipelineInput] = []
+        // Candidates come only from the watched branch, whatever a spec names; its head is read once a pass.
+        let watchedHead = try branchHead(branch, repository: repository)
         for (name, spec) in valid where current.contains(name) || brokenFiles.contains(spec.file) {
             let diagnostics = catalog.diagnostics.filter { $0.file == spec.file && $0.severity == .error }
-            // Candidates come only from the watched branch, whatever a spec names.
-            let candidates = try branchHead(branch, repository: repository).map {
+            let candidates = try watchedHead.map {
                 try scanner.candidates(spec.pipeline.spec.source, head: $0, in: repository)
             }
             inputs.append(

@@ -192,39 +192,29 @@ public struct Plan: Sendable, Hashable, Codable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// What makes a stage differ for the audit log, by `pipeline/stage`: phase, candidates, health and
-    /// approvals, not the wording of reasons (which counts down while a stage soaks or waits for a window).
-    public var stageFingerprints: [String: String] {
-        var found: [String: String] = [:]
-        for pipeline in pipelines {
-            for stage in pipeline.stages {
-                found["\(pipeline.name)/\(stage.name)"] = Self.fingerprint(of: stage)
-            }
-        }
-        return found
-    }
-
     /// The stages whose phase, candidates, health or approvals differ from `previous` (all of them
-    /// when there is none), and the stages `previous` had that this plan has not.
+    /// when there is none), and the stages `previous` had that this plan has not. The wording of reasons
+    /// is left out: it counts down while a stage soaks or waits for a window.
     public func changes(since previous: Plan?) -> (changed: [(pipeline: String, stage: StagePlan)], removed: [String]) {
-        let before = previous?.stageFingerprints ?? [:]
+        var before: [StageKey: StagePlan] = [:]
+        for pipeline in previous?.pipelines ?? [] {
+            for stage in pipeline.stages { before[StageKey(pipeline.name, stage.name)] = stage }
+        }
         var changed: [(pipeline: String, stage: StagePlan)] = []
         for pipeline in pipelines {
             for stage in pipeline.stages {
-                let key = "\(pipeline.name)/\(stage.name)"
-                if before[key] != Self.fingerprint(of: stage) { changed.append((pipeline.name, stage)) }
+                let old = before.removeValue(forKey: StageKey(pipeline.name, stage.name))
+                if let old, Self.sameFacts(old, stage) { continue }
+                changed.append((pipeline.name, stage))
             }
         }
-        let now = Set(pipelines.flatMap { pipeline in pipeline.stages.map { "\(pipeline.name)/\($0.name)" } })
-        return (changed, before.keys.filter { !now.contains($0) }.sorted())
+        return (changed, before.keys.map { "\($0.pipeline)/\($0.stage)" }.sorted())
     }
 
-    private static func fingerprint(of stage: StagePlan) -> String {
-        [
-            stage.current ?? "-", stage.desired ?? "-", stage.phase.rawValue, stage.health.rawValue,
-            "\(stage.approvals.have)/\(stage.approvals.need)", stage.approvals.by.joined(separator: ","),
-        ]
-        .joined(separator: " ")
+    private static func sameFacts(_ old: StagePlan, _ new: StagePlan) -> Bool {
+        old.current == new.current && old.desired == new.desired && old.phase == new.phase && old.health == new.health
+            && old.approvals.have == new.approvals.have && old.approvals.need == new.approvals.need
+            && old.approvals.by == new.approvals.by
     }
 
     /// Decodes a plan saved with `json()`.

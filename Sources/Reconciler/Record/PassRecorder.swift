@@ -14,6 +14,9 @@ final class PassRecorder {
     private var lastPlan: Plan??
     /// Valid specs saved by this process (the inputs are cached while the head stays, and so is their list).
     private var savedSpecs: Set<ValidSpec> = []
+    /// The pass's changes that no record announces (valid specs, phases, the saved plan): written in one
+    /// transaction at the end of `record` rather than one each (a sync apiece, four before a push's first step).
+    private var unannounced: [StateChange] = []
 
     init(recorder: Recorder, clock: @escaping @Sendable () -> Date) {
         self.recorder = recorder
@@ -25,8 +28,9 @@ final class PassRecorder {
     /// Records one pass; returns the head's spec errors.
     func record(_ snapshot: PassSnapshot, plan: Plan) throws -> [Diagnostic] {
         let inputs = snapshot.input.pipelines
+        unannounced = []
         for spec in snapshot.newlyValid where !savedSpecs.contains(spec) {
-            try recorder.save(.validSpec(spec))
+            unannounced.append(.validSpec(spec))
             savedSpecs.insert(spec)
         }
         let errors = try recordSpecProblems(snapshot.catalog, head: snapshot.head)
@@ -35,6 +39,8 @@ final class PassRecorder {
         try recordStagePhases(plan)
         try recordTightenings(plan)
         try announceApprovalsNeeded(plan, inputs: inputs)
+        try recorder.save(unannounced)
+        unannounced = []
         return errors
     }
 
@@ -56,11 +62,12 @@ final class PassRecorder {
                 AuditEvent(
                     "plan.changed", detail: ["stages": .array(stages), "removed": .array(removed.map(JSONValue.string))]))
         }
-        try savePlannedPipelines(plan, previous: lastPlan ?? nil)
+        if let saved = try plannedPipelines(plan, previous: lastPlan ?? nil) { unannounced.append(saved) }
         lastPlan = .some(plan)
     }
 
-    private func savePlannedPipelines(_ plan: Plan, previous: Plan?) throws {
+    /// The pipelines whose plan differs from `previous`, as a change; nil when none does.
+    private func plannedPipelines(_ plan: Plan, previous: Plan?) throws -> StateChange? {
         let before = Dictionary((previous?.pipelines ?? []).map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -69,8 +76,8 @@ final class PassRecorder {
             changed[pipeline.name] = String(decoding: try encoder.encode(pipeline), as: UTF8.self)
         }
         let removed = Set(before.keys).subtracting(plan.pipelines.map(\.name)).sorted()
-        guard !changed.isEmpty || !removed.isEmpty else { return }
-        try recorder.save(.planPipelines(changed: changed, removed: removed))
+        guard !changed.isEmpty || !removed.isEmpty else { return nil }
+        return .planPipelines(changed: changed, removed: removed)
     }
 
     /// A stage's health changed: the record first, then only the health column (a stale read of the
@@ -238,7 +245,7 @@ final class PassRecorder {
                 guard record.blockedReason != blockKey || record.phase != stage.phase.rawValue else { continue }
                 let phase = StateChange.phase(stage.phase.rawValue, blockedReason: blockKey, key)
                 guard blockKey != nil, blockKey != record.blockedReason else {
-                    try recorder.save(phase)
+                    unannounced.append(phase)
                     continue
                 }
                 try recorder.record(

@@ -75,7 +75,13 @@ public final class Recorder: @unchecked Sendable {
 
     /// A change with no record of its own (a phase, a marker, a cache): it explains nothing by itself.
     func save(_ change: StateChange) throws {
-        try gate.withLock { try store.apply([change]) }
+        try save([change])
+    }
+
+    /// Changes with no record of their own, in one transaction (nothing when empty).
+    func save(_ changes: [StateChange]) throws {
+        guard !changes.isEmpty else { return }
+        try gate.withLock { try store.apply(changes) }
     }
 
     /// The promotion's row first (its id goes into the record), then `promotion.started`: a crash between

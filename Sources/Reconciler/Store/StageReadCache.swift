@@ -9,6 +9,8 @@ import GRDB
 final class StageReadCache: TransactionObserver, @unchecked Sendable {
     // Touched only on the database queue (inside `read`/`write` and GRDB's observer callbacks).
     private var stages: [Int64: StageRecord]?
+    /// `stages` by key, as last handed out; rebuilt only after rows changed.
+    private var stagesByKey: [StageKey: StageRecord]?
     private var promotions: [Int64: PromotionRecord]?
     /// Rows changed by committed transactions since the last read, by table.
     private var dirty: [String: Set<Int64>] = [:]
@@ -16,10 +18,14 @@ final class StageReadCache: TransactionObserver, @unchecked Sendable {
     private var pending: [String: Set<Int64>] = [:]
 
     func stages(in db: Database) throws -> [StageKey: StageRecord] {
+        let changed = dirty.removeValue(forKey: "stages") ?? []
+        if let stagesByKey, changed.isEmpty { return stagesByKey }
         var rows = try stages ?? Self.load(db, "stages", SQLiteStateStore.stage)
-        try Self.refresh(&rows, dirty: dirty.removeValue(forKey: "stages") ?? [], in: db, "stages", SQLiteStateStore.stage)
+        try Self.refresh(&rows, dirty: changed, in: db, "stages", SQLiteStateStore.stage)
         stages = rows
-        return Dictionary(rows.values.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+        let keyed = Dictionary(rows.values.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+        stagesByKey = keyed
+        return keyed
     }
 
     func promotions(in db: Database) throws -> [PromotionRecord] {
