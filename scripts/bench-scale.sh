@@ -56,11 +56,14 @@ urllib.request.urlopen(request, timeout=10).read()
 while time.monotonic() - start < 120:
     with open(log, "rb") as handle:
         handle.seek(offset)
-        for line in handle.read().splitlines():
-            record = json.loads(line)
-            if record.get("type") == "step.started" and record.get("candidate") == sha:
-                print(f"{time.monotonic() - start:.4f}")
-                sys.exit(0)
+        data = handle.read()
+    complete = data[: data.rfind(b"\n") + 1]  # a line being written is read again next time
+    offset += len(complete)
+    for line in complete.splitlines():
+        record = json.loads(line)
+        if record.get("type") == "step.started" and record.get("candidate") == sha:
+            print(f"{time.monotonic() - start:.4f}")
+            sys.exit(0)
     time.sleep(0.002)
 print("120")
 PY

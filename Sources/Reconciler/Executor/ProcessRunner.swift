@@ -60,8 +60,9 @@ public enum ProcessRunner {
             }
             return ProcessOutcome(ending: .couldNotStart("spawn failed"), duration: .zero, droppedBytes: 0)
         }
-        // Written so that an agent restarted after a crash can stop what this step left running.
-        if let groupFile { try? Data(String(pid).utf8).write(to: URL(fileURLWithPath: groupFile)) }
+        // Written so that an agent restarted after a crash can stop what this step left running. Not synced:
+        // a crash of the machine ends the step's processes too, and `Data.write` synced it (10 % of a step).
+        if let groupFile { writeUnsynced(String(pid), to: groupFile) }
         let ending = wait(pid: pid, deadline: start + timeout, cancellation: cancellation)
         LiveChildren.shared.reaped(pid)
         // The step is over: whatever it left (`./server &`, a `setsid` daemon, anything of its user) dies
@@ -162,4 +163,13 @@ public final class CancellationFlag: @unchecked Sendable {
 
     public func cancel() { lock.withLock { cancelled = true } }
     public var isCancelled: Bool { lock.withLock { cancelled } }
+}
+
+/// Replaces `path` with `text`, without the fsync (and temporary file) of `Data.write`.
+private func writeUnsynced(_ text: String, to path: String) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { return }
+    defer { close(descriptor) }
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
 }

@@ -94,11 +94,12 @@ extension SQLiteStateStore {
     }
 
     static func recordStepRun(in db: Database, _ run: StepRunRecord) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO step_runs (promotion_id, phase, name, attempt, exit_status, duration_ms, output_sha256,
                   log_path, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 run.promotionID, run.phase, run.name, run.attempt, run.exitStatus.map { Int64($0) }, run.durationMs,
                 run.outputSHA256, run.logPath, run.result,

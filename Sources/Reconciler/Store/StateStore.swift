@@ -239,12 +239,15 @@ public final class SQLiteStateStore: StateStore {
     }
 
     static func setAuditAnchor(in db: Database, _ anchor: AuditAnchor) throws {
-        try db.execute(
+        // Cached: compiled once, not at each of the several records a step writes.
+        try db.cachedStatement(
             sql: """
-                INSERT INTO audit_anchor (id, seq, hash, end_offset, updated_at) VALUES (1, ?, ?, ?, ?)
+                INSERT INTO audit_anchor (id, seq, hash, end_offset, updated_at)
+                VALUES (1, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'))
                 ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
                     end_offset = excluded.end_offset, updated_at = excluded.updated_at
-                """, arguments: [anchor.seq, anchor.hash, anchor.end, Date()])
+                """
+        ).execute(arguments: [anchor.seq, anchor.hash, anchor.end])
     }
 }
 
