@@ -63,6 +63,11 @@ public struct ExecutionConfig: Sendable, Hashable, Codable {
     public var requireIsolation: Bool?
     /// Where checkouts are made (default `<state>-work`).
     public var workDirectory: String?
+    /// How many promotions run at once (default 4): different stages, never two as one step user.
+    public var maxConcurrentPromotions: Int?
+
+    /// The limit in force.
+    public var concurrentPromotions: Int { max(1, maxConcurrentPromotions ?? 4) }
 
     public init(stepUser: String? = nil, users: [String: String]? = nil, requireIsolation: Bool? = nil) {
         self.stepUser = stepUser

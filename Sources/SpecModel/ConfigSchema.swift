@@ -118,5 +118,8 @@ enum ConfigSchema {
                     "users", .map(of: userName, keyPattern: nil), "OS user per pipeline/stage glob, e.g. \"*/prod\": pa-prod"),
                 Property("requireIsolation", .boolean, "Refuse to start when steps would run as the agent's own user"),
                 Property("workDirectory", text, "Where checkouts are made (default <state>-work)"),
+                Property(
+                    "maxConcurrentPromotions", .integer(minimum: 1),
+                    "Promotions run at once (default 4); never two of one stage, never two as one step user"),
             ]))
 }

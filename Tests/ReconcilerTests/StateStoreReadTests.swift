@@ -79,4 +79,24 @@ struct StateStoreReadTests {
         let upgraded = try SQLiteStateStore(directory: scratch.path)
         #expect(try upgraded.lastPlan()?.pipelines == [a, b])
     }
+
+    @Test("a reader next to an agent still migrating the database waits for it; with no agent, an old file is old")
+    func readerWaitsForMigration() throws {
+        let scratch = try Scratch()
+        _ = try SQLiteStateStore(directory: scratch.path)
+        let downgrade = {
+            _ = try sh(
+                "sqlite3", scratch.sub("state.sqlite"),
+                "DROP TABLE plan_pipelines; DELETE FROM grdb_migrations WHERE identifier = 'v8-plan-by-pipeline';")
+        }
+        try downgrade()
+        #expect(throws: StateStoreError.self) { try SQLiteStateStore(directory: scratch.path, readOnly: true) }
+
+        let lock = try StateDirectoryLock(directory: scratch.path)
+        let path = scratch.path
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { _ = try? SQLiteStateStore(directory: path) }
+        let reader = try SQLiteStateStore(directory: scratch.path, readOnly: true)
+        #expect(try reader.lastPlan() == nil, "read once the agent's migration finished")
+        withExtendedLifetime(lock) {}
+    }
 }

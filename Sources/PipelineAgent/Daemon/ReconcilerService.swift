@@ -37,12 +37,16 @@ final class ReconcilerService: Service, @unchecked Sendable {
         loop.onFetch = { [runtime] error in
             if let error { runtime.fetchFailed(error) } else { runtime.fetchSucceeded() }
         }
+        loop.onPromotionEnd = { [runtime] in runtime.wakeUp() }
         do {
             try loop.start()
             runtime.loopStarted()
             try passUntilStopped()
             runtime.loopStopped("stopping")
         } catch {
+            // Promotions under way are interrupted (and recorded as such) before the agent exits.
+            runtime.cancellation.cancel()
+            try? loop.waitForPromotions()
             runtime.loopStopped("\(error)")
             logger.critical("the reconcile loop stopped", metadata: ["error": "\(error)"])
             throw error
@@ -54,7 +58,8 @@ final class ReconcilerService: Service, @unchecked Sendable {
         while !runtime.cancellation.isCancelled {
             let started = ContinuousClock.now
             do {
-                let summary = try loop.runOnce()
+                // Promotions run on their own threads; fetching, planning and webhooks go on meanwhile.
+                let summary = try loop.runOnce(waitForPromotions: false)
                 backoff.reset()
                 runtime.metrics.record(summary, passTime: ContinuousClock.now - started, store: session.store)
                 for promotion in summary.promotions {
@@ -81,6 +86,8 @@ final class ReconcilerService: Service, @unchecked Sendable {
                 }
             }
         }
+        // Each running promotion sees the cancellation, ends within the grace period and records how.
+        try loop.waitForPromotions()
         loop.recorder.drainNotifications(timeout: .seconds(10))
         try loop.stop(reason: "signal")
     }

@@ -20,6 +20,9 @@ public final class AgentSession {
     let cache: CacheAccess
     let approvalCollector: ApprovalCollector
     let observer: DriftObserver
+    /// Whether a stage's commands must not run now: it is promoting, or its step user runs another promotion
+    /// (set by the loop; the end of a command kills every process of its user).
+    var stageBusy: @Sendable (StageKey) -> Bool = { _ in false }
     private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval], history: [Candidate])?
     var repository: GitRepository?
     /// Each pipeline's last valid spec: read from the store once, then kept as the passes record them.
@@ -237,7 +240,7 @@ public final class AgentSession {
         let stages = try store.stages()
         let promotions = try store.promotions()
         let approvals = try approvals(now: now)
-        let observed = observer.observe(inputs, stages: stages, repository: try openRepository())
+        let observed = observer.observe(inputs, stages: stages, repository: try openRepository(), skip: stageBusy)
         return PassSnapshot(
             input: PlanInput(
                 pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: now, observed: observed,

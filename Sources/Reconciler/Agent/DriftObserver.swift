@@ -12,13 +12,17 @@ struct DriftObserver {
     /// Observed candidate ids by stage; stages without `observe`, or not deployed, are absent.
     /// A command that fails or prints nothing reports nothing (the stage is not called drifted on no evidence).
     /// Each command runs as the stage's step user in a fresh checkout of the deployed candidate.
-    func observe(_ inputs: [PipelineInput], stages: [StageKey: StageRecord], repository: GitRepository) -> [StageKey: String] {
+    /// Stages `skip` names are left out this pass (their user is busy with a promotion).
+    func observe(
+        _ inputs: [PipelineInput], stages: [StageKey: StageRecord], repository: GitRepository,
+        skip: (StageKey) -> Bool = { _ in false }
+    ) -> [StageKey: String] {
         var observed: [StageKey: String] = [:]
         for input in inputs {
             guard let pipeline = input.pipeline else { continue }
             for stage in pipeline.spec.stages {
                 let key = StageKey(pipeline.name, stage.name)
-                guard let spec = stage.observe, let current = stages[key]?.current else { continue }
+                guard let spec = stage.observe, let current = stages[key]?.current, !skip(key) else { continue }
                 let action = PromotionAction(key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage)
                 let user = isolation.user(for: key)
                 let id = checkouts.withCheckout(current, from: repository, owner: user, only: stage.checkout) {

@@ -22,8 +22,9 @@ final class HealthMonitor {
     }
 
     /// Runs the checks that are due; returns the health changes and when the next checks are due.
+    /// Stages `skip` names wait for a later pass (promoting, or their user is busy with a promotion).
     func runDue(
-        _ inputs: [PipelineInput], now: Date, repository: GitRepository
+        _ inputs: [PipelineInput], now: Date, repository: GitRepository, skip: (StageKey) -> Bool = { _ in false }
     ) throws -> (changes: [HealthChange], next: Date?) {
         // Most stages have no health checks; a pass over a thousand pipelines without any reads no state.
         guard inputs.contains(where: { $0.pipeline?.spec.stages.contains { $0.health != nil } ?? false }) else {
@@ -37,7 +38,7 @@ final class HealthMonitor {
                 let key = StageKey(pipeline.name, stage.name)
                 guard let health = stage.health, let record = stages[key], let current = record.current else { continue }
                 let due = lastRun[key].map { $0.addingTimeInterval(health.interval.timeInterval) } ?? now
-                if due <= now {
+                if due <= now, !skip(key) {
                     lastRun[key] = now
                     let action = PromotionAction(
                         key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage)

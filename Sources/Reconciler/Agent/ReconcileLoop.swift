@@ -43,6 +43,13 @@ public final class ReconcileLoop {
     private var quiet: QuietPoint?
     /// Told of every fetch's outcome as it happens (readiness must not wait for a long pass to end).
     public var onFetch: (@Sendable (Error?) -> Void)?
+    /// The promotions under way (`execution.maxConcurrentPromotions` at once).
+    let pool: PromotionPool
+    /// Told (on a promotion's thread) when a promotion ends, so a service can pass again at once.
+    public var onPromotionEnd: (@Sendable () -> Void)? {
+        get { pool.onFinish }
+        set { pool.onFinish = newValue }
+    }
 
     public init(session: AgentSession, cancellation: CancellationFlag = CancellationFlag()) throws {
         self.session = session
@@ -58,6 +65,10 @@ public final class ReconcileLoop {
         context.isolation = session.isolation
         context.checkouts = session.checkouts
         executor = PromotionExecutor(context: context)
+        let pool = PromotionPool(limit: session.config.execution?.concurrentPromotions ?? 4)
+        self.pool = pool
+        let isolation = session.isolation
+        session.stageBusy = { key in pool.isRunning(key) || pool.isBusy(isolation.user(for: key)?.name) }
         if let witnessConfig = session.config.witness {
             witness = try ChainWitness(
                 config: witnessConfig, agentConfig: session.config, recorder: recorder, clock: session.clock,
@@ -111,13 +122,16 @@ public final class ReconcileLoop {
     /// Runs the health checks that are due and records what changed; returns whether something changed
     /// and when the next are due.
     func checkHealth(now: Date) throws -> (changed: Bool, next: Date?) {
-        let (changes, next) = try health.runDue(session.pipelineInputs().inputs, now: now, repository: session.openRepository())
+        let (changes, next) = try health.runDue(
+            session.pipelineInputs().inputs, now: now, repository: session.openRepository(), skip: session.stageBusy)
         for change in changes { try passRecorder.healthChanged(change) }
         return (!changes.isEmpty, next)
     }
 
     /// One fetch, then passes until quiescent.
-    public func runOnce(maxPasses: Int = 100) throws -> RunSummary {
+    /// `waitForPromotions`: `run --once` waits for the promotions it started and passes again; a service
+    /// returns while they run and is woken by `onPromotionEnd`.
+    public func runOnce(maxPasses: Int = 100, waitForPromotions: Bool = true) throws -> RunSummary {
         // Tampering found by the background check of the older records stops the agent at the next pass.
         if let refusal = recorder.auditRefusal { throw refusal }
         var summary = RunSummary()
@@ -143,22 +157,70 @@ public final class ReconcileLoop {
             return summary
         }
         quiet = nil
+        do {
+            try passes(maxPasses, tips: tips, waitForPromotions: waitForPromotions, into: &summary)
+        } catch {
+            // `run --once` must not return (and exit) while promotions it started still run.
+            if waitForPromotions { pool.waitForAll() }
+            throw error
+        }
+        return summary
+    }
+
+    private func passes(
+        _ maxPasses: Int, tips: [String: ObjectID], waitForPromotions: Bool, into summary: inout RunSummary
+    ) throws {
         for _ in 0..<maxPasses {
+            try collectFinished(into: &summary)
             let plan = try planAndRecord()
             summary.plan = plan
             summary.invalidSpecs = invalidSpecs
-            if plan.actions.isEmpty { quiet = try QuietPoint(after: plan, tips: tips, session: session) }
-            guard !plan.actions.isEmpty, !executor.context.cancellation.isCancelled else { break }
-            for action in plan.actions {
-                guard let evidence = try approvalsHoldAtStart(action) else { continue }
-                let status = try executor.execute(action, repository: session.openRepository(), approvals: evidence)
-                summary.promotions.append((action.key, action.candidate, status.status, status.id))
-                witness?.checkpoint(force: true)
-                // The host failed (a full disk): stop here; the schedule retries the pass with backoff.
-                if status.status == .hostFailed { throw HostFailure(key: action.key, candidate: action.candidate) }
-            }
+            if plan.actions.isEmpty, pool.isEmpty { quiet = try QuietPoint(after: plan, tips: tips, session: session) }
+            let started = executor.context.cancellation.isCancelled ? 0 : try startPromotions(plan.actions)
+            // A service returns to its schedule: a promotion's end wakes it for the next pass.
+            guard waitForPromotions, started > 0 || !pool.isEmpty else { break }
+            pool.waitForAny()
         }
-        return summary
+        try collectFinished(into: &summary)
+    }
+
+    /// Starts the plan's actions that have room: a stage already promoting, or whose step user runs
+    /// another promotion, waits for a later pass. Returns how many started.
+    private func startPromotions(_ actions: [PromotionAction]) throws -> Int {
+        var started = 0
+        for action in actions where !pool.isRunning(action.key) {
+            let user = executor.context.isolation.user(for: action.key)?.name
+            guard pool.count < pool.limit, !pool.isBusy(user) else { continue }
+            guard let evidence = try approvalsHoldAtStart(action) else { continue }
+            let executor = executor
+            let mirror = session.mirror
+            let begun = pool.start(action.key, candidate: action.candidate, user: user) {
+                // Each promotion reads the mirror through its own handle: libgit2's are not shared between threads.
+                try executor.execute(action, repository: mirror.open(), approvals: evidence)
+            }
+            if begun { started += 1 }
+        }
+        return started
+    }
+
+    /// Takes the promotions that ended into `summary`; a host failure stops the pass (retried with backoff).
+    private func collectFinished(into summary: inout RunSummary) throws {
+        let finished = pool.takeFinished()
+        guard !finished.isEmpty else { return }
+        quiet = nil
+        for promotion in finished {
+            let outcome = try promotion.result.get()
+            summary.promotions.append((promotion.key, promotion.candidate, outcome.status, outcome.id))
+            witness?.checkpoint(force: true)
+            if outcome.status == .hostFailed { throw HostFailure(key: promotion.key, candidate: promotion.candidate) }
+        }
+    }
+
+    /// Waits for every running promotion to end (they stop within the grace period once cancelled).
+    public func waitForPromotions() throws {
+        pool.waitForAll()
+        var ignored = RunSummary()
+        try collectFinished(into: &ignored)
     }
 
     private func sync() throws {

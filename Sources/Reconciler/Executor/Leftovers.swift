@@ -60,8 +60,12 @@ public enum Leftovers {
     static func reapOrphans() {
         guard reaping.withLock({ $0 }) else { return }
         for _ in 0..<20 {
+            // Children first, then the registry: a child listed here was forked inside `spawning`, so it is
+            // registered by the time the snapshot's lock is free. The other order killed a concurrent
+            // promotion's fresh step, forked between the snapshot and the listing.
+            let children = ProcessTable.children(of: getpid())
             let live = LiveChildren.shared.snapshot
-            let orphans = ProcessTable.children(of: getpid()).filter { !live.contains($0) }
+            let orphans = children.filter { !live.contains($0) }
             guard !orphans.isEmpty else { return }
             for orphan in orphans {
                 for pid in ProcessTable.descendants(of: orphan) { Foundation.kill(pid, SIGKILL) }

@@ -38,7 +38,7 @@ public struct ExecutionContext: Sendable {
 }
 
 /// The only place that runs promotion processes: checkout, steps, verification, rollback.
-public struct PromotionExecutor {
+public struct PromotionExecutor: Sendable {
     let context: ExecutionContext
 
     public init(context: ExecutionContext) {

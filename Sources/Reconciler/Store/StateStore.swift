@@ -141,7 +141,7 @@ public final class SQLiteStateStore: StateStore {
             configuration.readonly = readOnly
             database = try DatabaseQueue(path: path, configuration: configuration)
             if readOnly {
-                guard try database.read(Self.migrator.hasCompletedMigrations) else { throw StateStoreError.outdated(path: path) }
+                guard try Self.migrated(database, directory: directory) else { throw StateStoreError.outdated(path: path) }
             } else {
                 // WAL with synchronous FULL: one fsync a commit (the rollback journal took three or four), and
                 // still durable on power loss, which the write-ahead order needs (decision 0013).
@@ -162,6 +162,17 @@ public final class SQLiteStateStore: StateStore {
         } catch {
             throw StateStoreError.unreadable(path: path, reason: "\(error)")
         }
+    }
+
+    /// Whether every migration is applied; while an agent holds the directory it may be applying them
+    /// (each migration commits on its own), so a reader waits for it (up to 5 s) before calling the file old.
+    private static func migrated(_ database: DatabaseQueue, directory: String) throws -> Bool {
+        for _ in 0..<100 {
+            if try database.read(migrator.hasCompletedMigrations) { return true }
+            guard StateDirectoryLock.holder(of: directory) != nil else { return false }
+            usleep(50_000)
+        }
+        return false
     }
 
     /// A new database next to a non-empty audit log would forget what that log says is deployed:

@@ -1,0 +1,87 @@
+import Foundation
+
+/// How one promotion the pool ran ended.
+struct FinishedPromotion: Sendable {
+    let key: StageKey
+    let candidate: String
+    let result: Result<(status: PromotionStatus, id: Int64), any Error>
+}
+
+/// Runs promotions side by side, each on its own thread, while the loop keeps fetching, planning and
+/// answering: at most `limit` at once, never two of one stage, and never two as one step user (the end
+/// of a step kills every process of its user, which would kill the other promotion's steps). Health
+/// checks and drift observations ask `isBusy` before running as a user for the same reason.
+final class PromotionPool: @unchecked Sendable {
+    let limit: Int
+    private let condition = NSCondition()
+    private var running: [StageKey: String?] = [:]
+    private var finished: [FinishedPromotion] = []
+    /// Called (on the promotion's thread) when one ends: the service wakes for a pass.
+    var onFinish: (@Sendable () -> Void)?
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    var isEmpty: Bool { condition.withLock { running.isEmpty } }
+    var count: Int { condition.withLock { running.count } }
+
+    func isRunning(_ key: StageKey) -> Bool { condition.withLock { running[key] != nil } }
+
+    /// Whether a promotion or command of `user` runs now (nil: the agent's own user, never exclusive).
+    func isBusy(_ user: String?) -> Bool {
+        guard let user else { return false }
+        return condition.withLock { running.values.contains { $0 == user } }
+    }
+
+    /// Starts `work` for `key` as `user` when there is room and neither is busy; false otherwise.
+    func start(
+        _ key: StageKey, candidate: String, user: String?,
+        _ work: @escaping @Sendable () throws -> (status: PromotionStatus, id: Int64)
+    ) -> Bool {
+        let admitted = condition.withLock { () -> Bool in
+            guard running.count < limit, running[key] == nil,
+                user.map({ busy in !running.values.contains { $0 == busy } }) ?? true
+            else {
+                return false
+            }
+            running[key] = .some(user)
+            return true
+        }
+        guard admitted else { return false }
+        let thread = Thread { [self] in
+            let result = Result { try work() }
+            condition.withLock {
+                running[key] = nil
+                finished.append(FinishedPromotion(key: key, candidate: candidate, result: result))
+                condition.broadcast()
+            }
+            onFinish?()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return true
+    }
+
+    /// The promotions that ended since the last call, oldest first.
+    func takeFinished() -> [FinishedPromotion] {
+        condition.withLock {
+            defer { finished = [] }
+            return finished
+        }
+    }
+
+    /// Blocks until a promotion ends (or has ended and is not taken yet), or none runs.
+    func waitForAny() {
+        condition.withLock {
+            while finished.isEmpty, !running.isEmpty { condition.wait() }
+        }
+    }
+
+    /// Blocks until every running promotion has ended.
+    func waitForAll() {
+        condition.withLock {
+            while !running.isEmpty { condition.wait() }
+        }
+    }
+}
