@@ -135,6 +135,44 @@ struct DaemonTests {
         #expect(agent.terminate() == 0)
     }
 
+    @Test("a signed push webhook fetches at once: one ref advertisement from the remote, not a listing and a fetch")
+    func webhookFetchesAtOnce() throws {
+        let port = try freeLoopbackPort()
+        let fixture = try Self.fixture(port: port)
+        let requests = fixture.git.scratch.sub("requests.log")
+        let server = try GitHTTPServer(serving: fixture.git.scratch.path, token: "t0ken", requestLog: requests)
+        try fixture.git.scratch.write(
+            "agent.yaml",
+            "source: {url: \"\(server.url("team.git"))\", branch: main, pollInterval: 1h, tokenEnv: PA_TEST_GIT_TOKEN}\n"
+                + "state: {path: ./state}\nhttp: {listen: \"127.0.0.1:\(port)\", webhookSecretEnv: PA_TEST_HOOK}\n")
+        let environment = ["PA_ROOT": fixture.root, "PA_TEST_HOOK": "s3cret", "PA_TEST_GIT_TOKEN": "t0ken"]
+        let agent = try RunningAgent(fixture, port: port, environment: environment)
+        let first = try fixture.git.git("rev-parse", "HEAD")
+        let deployed = { (candidate: String) in
+            // A loop `where` only skips iterations; this stops as soon as the candidate is deployed.
+            for _ in 0..<200 {
+                if try fixture.status()["dev"]?["current"] as? String == candidate { return true }
+                usleep(50_000)
+            }
+            return false
+        }
+        #expect(try deployed(first))
+
+        try Data().write(to: URL(fileURLWithPath: requests))
+        let pushed = try fixture.push("v2", files: ["app/version.txt": "v2\n"])
+        let hook = try agent.curl(
+            "-X", "POST", "-H", "X-Gitlab-Token: s3cret", "-d", "{\"object_kind\":\"push\",\"after\":\"\(pushed)\"}",
+            "http://127.0.0.1:\(port)/hooks/git")
+        #expect(hook.code == "202")
+        #expect(try deployed(pushed))
+        // The push pass's requests: up to its fetch (a promotion's end wakes another pass, which lists refs).
+        let log = try String(contentsOfFile: requests, encoding: .utf8)
+        let pushPass = log.split(separator: "\n").prefix { !$0.hasPrefix("POST") }
+        #expect(pushPass.count == 1 && pushPass.allSatisfy { $0.contains("/info/refs") }, "one listing, the fetch's: \(log)")
+        #expect(agent.terminate() == 0)
+        withExtendedLifetime(server) {}
+    }
+
     @Test("SIGTERM with a step running: the step is stopped, the promotion interrupted, exit 0; a restart finishes it")
     func gracefulShutdown() throws {
         let port = try freeLoopbackPort()

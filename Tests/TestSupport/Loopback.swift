@@ -108,10 +108,12 @@ public final class GitDaemon: LoopbackServer, @unchecked Sendable {
 
 /// A smart-HTTP Git server on loopback that requires a token as the basic-auth password.
 public final class GitHTTPServer: LoopbackServer, @unchecked Sendable {
-    public init(serving directory: String, token: String) throws {
+    /// `requestLog`: a file each authorized request's method and path are appended to.
+    public init(serving directory: String, token: String, requestLog: String? = nil) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("git_http_server.py")
         try super.init(
-            executable: "/usr/bin/env", arguments: { port in ["python3", script.path, directory, String(port), token] },
+            executable: "/usr/bin/env",
+            arguments: { port in ["python3", script.path, directory, String(port), token] + (requestLog.map { [$0] } ?? []) },
             name: "git HTTP server")
     }
 

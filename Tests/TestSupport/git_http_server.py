@@ -1,6 +1,7 @@
 """A smart-HTTP Git server for tests: `git http-backend` behind HTTP basic auth.
 
-Usage: git_http_server.py ROOT PORT TOKEN  (any username, password must equal TOKEN)
+Usage: git_http_server.py ROOT PORT TOKEN [REQUEST_LOG]  (any username, password must equal TOKEN;
+each authorized request's method and path are appended to REQUEST_LOG when given)
 """
 import base64
 import os
@@ -9,6 +10,7 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT, PORT, TOKEN = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+REQUEST_LOG = sys.argv[4] if len(sys.argv) > 4 else None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -36,6 +38,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         path, _, query = self.path.partition("?")
+        if REQUEST_LOG:
+            with open(REQUEST_LOG, "a") as log:
+                log.write(f"{self.command} {self.path}\n")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         env = dict(os.environ, GIT_PROJECT_ROOT=ROOT, GIT_HTTP_EXPORT_ALL="1", PATH_INFO=path,

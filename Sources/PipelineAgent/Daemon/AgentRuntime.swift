@@ -10,6 +10,8 @@ final class AgentRuntime: @unchecked Sendable {
     private let condition = NSCondition()
     /// A wake-up asked for while the loop was busy: a burst of webhooks queues one pass, not one each.
     private var wakePending = false
+    /// A verified push webhook arrived since the last pass: the next fetch need not list the refs first.
+    private var pushPending = false
     private var loopRunning = false
     private var loopEnded: String?
     private var lastGoodFetch: Date?
@@ -26,6 +28,23 @@ final class AgentRuntime: @unchecked Sendable {
         condition.withLock {
             wakePending = true
             condition.signal()
+        }
+    }
+
+    /// A signed push webhook: a pass now, fetching at once (the sender says the branch moved).
+    func pushed() {
+        condition.withLock {
+            pushPending = true
+            wakePending = true
+            condition.signal()
+        }
+    }
+
+    /// Whether a push arrived since the last call.
+    func takePush() -> Bool {
+        condition.withLock {
+            defer { pushPending = false }
+            return pushPending
         }
     }
 

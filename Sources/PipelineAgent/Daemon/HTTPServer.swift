@@ -58,7 +58,7 @@ enum HTTPServer {
         switch verifier.verify(headers: headers, body: Data(buffer: body)) {
         case .accepted(let source):
             logger.info("webhook accepted", metadata: ["source": "\(source)"])
-            runtime.wakeUp()
+            runtime.pushed()
             return text(.accepted, "accepted\n")
         case .rejected(let reason):
             if let suppressed = rejectionLog.admit() {

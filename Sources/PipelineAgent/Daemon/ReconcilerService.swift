@@ -59,7 +59,7 @@ final class ReconcilerService: Service, @unchecked Sendable {
             let started = ContinuousClock.now
             do {
                 // Promotions run on their own threads; fetching, planning and webhooks go on meanwhile.
-                let summary = try loop.runOnce(waitForPromotions: false)
+                let summary = try loop.runOnce(waitForPromotions: false, fetchAtOnce: runtime.takePush())
                 backoff.reset()
                 runtime.metrics.record(summary, passTime: ContinuousClock.now - started, store: session.store)
                 for promotion in summary.promotions {

@@ -105,10 +105,11 @@ public final class AgentSession {
         return RemoteOptions()
     }
 
-    /// Fetches when the watched branch moved; returns the tips before and after.
+    /// Fetches when the watched branch moved (or at once, without listing the refs first, when a push
+    /// webhook said so); returns the tips before and after.
     @discardableResult
-    public func sync() throws -> FetchResult {
-        let result = try mirror.fetchIfChanged(branch: branch)
+    public func sync(fetchAtOnce: Bool = false) throws -> FetchResult {
+        let result = try fetchAtOnce ? mirror.fetch(branch: branch) : mirror.fetchIfChanged(branch: branch)
         if result.changed || repository == nil { repository = try mirror.open() }
         return result
     }

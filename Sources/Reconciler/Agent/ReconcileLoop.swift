@@ -131,13 +131,19 @@ public final class ReconcileLoop {
     /// One fetch, then passes until quiescent.
     /// `waitForPromotions`: `run --once` waits for the promotions it started and passes again; a service
     /// returns while they run and is woken by `onPromotionEnd`.
-    public func runOnce(maxPasses: Int = 100, waitForPromotions: Bool = true) throws -> RunSummary {
+    /// `fetchAtOnce`: a signed push webhook said the branch moved, so the fetch skips listing the refs first
+    /// (one round trip to the remote instead of two).
+    public func runOnce(
+        maxPasses: Int = 100, waitForPromotions: Bool = true, fetchAtOnce: Bool = false
+    ) throws
+        -> RunSummary
+    {
         // Tampering found by the background check of the older records stops the agent at the next pass.
         if let refusal = recorder.auditRefusal { throw refusal }
         var summary = RunSummary()
         let fetchStarted = ContinuousClock.now
         do {
-            try sync()
+            try sync(fetchAtOnce: fetchAtOnce)
             summary.fetchDuration = ContinuousClock.now - fetchStarted
         } catch let error as GitError where error.isTransient && (try? session.openRepository().branchTips().isEmpty) == false {
             // Unreachable, but the mirror holds the last good state: finish recovery, promote nothing new.
@@ -223,10 +229,10 @@ public final class ReconcileLoop {
         try collectFinished(into: &ignored)
     }
 
-    private func sync() throws {
+    private func sync(fetchAtOnce: Bool = false) throws {
         let result: FetchResult
         do {
-            result = try session.sync()
+            result = try session.sync(fetchAtOnce: fetchAtOnce)
             onFetch?(nil)
             try passRecorder.sourceReached(url: session.mirror.url)
         } catch let error as AuditError {
