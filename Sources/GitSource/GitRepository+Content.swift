@@ -38,13 +38,7 @@ extension GitRepository {
     /// The bytes of the file at `path` in `commit`, or nil when there is no such file.
     /// Throws `.tooLarge` for files over `maxBytes` without reading them.
     public func blob(at path: String, in commit: ObjectID, maxBytes: Int = .max) throws -> Data? {
-        try withTree(of: commit) { tree in
-            var entry: OpaquePointer?
-            let code = git_tree_entry_bypath(&entry, tree, path)
-            if code == GIT_ENOTFOUND.rawValue { return nil }
-            try check(code, "find \(path) in \(commit.short)")
-            guard let entry else { return nil }
-            defer { git_tree_entry_free(entry) }
+        try withEntry(at: path, in: commit) { entry in
             guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB, let id = git_tree_entry_id(entry) else { return nil }
             return try blob(ObjectID(id), path: path, maxBytes: maxBytes)
         }
@@ -52,6 +46,11 @@ extension GitRepository {
 
     /// What `path` is in `commit`, or nil when nothing is there.
     public func kind(at path: String, in commit: ObjectID) throws -> EntryKind? {
+        try withEntry(at: path, in: commit) { EntryKind(git_tree_entry_filemode($0)) }
+    }
+
+    /// `body` with the tree entry at `path` in `commit`; nil when there is none.
+    private func withEntry<T>(at path: String, in commit: ObjectID, _ body: (OpaquePointer) throws -> T?) throws -> T? {
         try withTree(of: commit) { tree in
             var entry: OpaquePointer?
             let code = git_tree_entry_bypath(&entry, tree, path)
@@ -59,7 +58,7 @@ extension GitRepository {
             try check(code, "find \(path) in \(commit.short)")
             guard let entry else { return nil }
             defer { git_tree_entry_free(entry) }
-            return EntryKind(git_tree_entry_filemode(entry))
+            return try body(entry)
         }
     }
 

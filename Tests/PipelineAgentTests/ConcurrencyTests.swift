@@ -119,4 +119,16 @@ struct ConcurrencyTests {
         let entries = try FileManager.default.contentsOfDirectory(atPath: shared.path)
         #expect(Set(entries) == ["done-shop", "done-b"], "both ran, never together: \(entries)")
     }
+
+    @Test("run --once promotes every stage of 110 pipelines once (220 promotions, more than its 100 passes)")
+    func manyPromotionsInOneRun() throws {
+        let repo = try GeneratedRepository(pipelines: 110, commits: 0, touch: "round-robin")
+        let result = try repo.agent("run", "--once")
+        #expect(result.status == 0, "\(result.stderr)")
+        let succeeded = result.stdout.split(separator: "\n").filter { $0.hasSuffix(" succeeded") }
+        #expect(succeeded.count == 220, "\(succeeded.count) promotions succeeded")
+        #expect(Set(succeeded).count == 220, "no stage promoted twice")
+        let again = try repo.agent("run", "--once")
+        #expect(again.status == 0 && !again.stdout.contains("succeeded"), "nothing left for a second run: \(again.stdout)")
+    }
 }

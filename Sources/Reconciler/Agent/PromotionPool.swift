@@ -28,6 +28,9 @@ final class PromotionPool: @unchecked Sendable {
 
     func isRunning(_ key: StageKey) -> Bool { condition.withLock { running[key] != nil } }
 
+    /// The stages promoting now.
+    var runningKeys: Set<StageKey> { condition.withLock { Set(running.keys) } }
+
     /// Whether a promotion or command of `user` runs now (nil: the agent's own user, never exclusive).
     func isBusy(_ user: String?) -> Bool {
         guard let user else { return false }

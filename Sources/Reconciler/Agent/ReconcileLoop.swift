@@ -178,25 +178,45 @@ public final class ReconcileLoop {
     ) throws {
         for _ in 0..<maxPasses {
             try collectFinished(into: &summary)
+            // A promotion admitted before the plan may not have written its row yet, so the plan can ask for
+            // that stage again; such actions are stale whenever they would start (found by promoting 110
+            // pipelines: a stage promoted twice).
+            let promotingAtPlan = pool.runningKeys
             let plan = try planAndRecord()
             summary.plan = plan
             summary.invalidSpecs = invalidSpecs
             if plan.actions.isEmpty, pool.isEmpty { quiet = try QuietPoint(after: plan, tips: tips, session: session) }
-            let started = executor.context.cancellation.isCancelled ? 0 : try startPromotions(plan.actions)
+            var waiting = plan.actions.filter { !promotingAtPlan.contains($0.key) }
+            var startedAny = false
+            // The plan's actions are started as room frees up, as one serial pass ran all of them; planning
+            // again after each promotion would cost a pass over every pipeline per promotion.
+            while !waiting.isEmpty, !executor.context.cancellation.isCancelled {
+                let left = try startPromotions(waiting)
+                startedAny = startedAny || left.count < waiting.count
+                waiting = left
+                guard waitForPromotions, !waiting.isEmpty, !pool.isEmpty else { break }
+                pool.waitForAny()
+                try collectFinished(into: &summary)
+            }
             // A service returns to its schedule: a promotion's end wakes it for the next pass.
-            guard waitForPromotions, started > 0 || !pool.isEmpty else { break }
-            pool.waitForAny()
+            guard waitForPromotions, startedAny || !pool.isEmpty else { break }
+            if !pool.isEmpty { pool.waitForAny() }
         }
         try collectFinished(into: &summary)
     }
 
-    /// Starts the plan's actions that have room: a stage already promoting, or whose step user runs
-    /// another promotion, waits for a later pass. Returns how many started.
-    private func startPromotions(_ actions: [PromotionAction]) throws -> Int {
-        var started = 0
+    /// Starts the actions that have room; returns those that wait for room (the pool is full, or their
+    /// step user is busy). An action for a stage already promoting is dropped: the plan saw that promotion
+    /// before its row was written, and the next pass decides from its outcome. An action whose approvals no
+    /// longer hold is dropped too (recorded).
+    private func startPromotions(_ actions: [PromotionAction]) throws -> [PromotionAction] {
+        var waiting: [PromotionAction] = []
         for action in actions where !pool.isRunning(action.key) {
             let user = executor.context.isolation.user(for: action.key)?.name
-            guard pool.count < pool.limit, !pool.isBusy(user) else { continue }
+            guard pool.count < pool.limit, !pool.isBusy(user) else {
+                waiting.append(action)
+                continue
+            }
             guard let evidence = try approvalsHoldAtStart(action) else { continue }
             let executor = executor
             let mirror = session.mirror
@@ -204,9 +224,9 @@ public final class ReconcileLoop {
                 // Each promotion reads the mirror through its own handle: libgit2's are not shared between threads.
                 try executor.execute(action, repository: mirror.open(), approvals: evidence)
             }
-            if begun { started += 1 }
+            if !begun { waiting.append(action) }
         }
-        return started
+        return waiting
     }
 
     /// Takes the promotions that ended into `summary`; a host failure stops the pass (retried with backoff).
