@@ -272,7 +272,10 @@ struct SourceFailureTests {
         let object = try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any]
         let source = object?["source"] as? [String: Any]
         #expect((source?["lastError"] as? String)?.contains("no such path") == true)
-        #expect(source?["lastFetch"] != nil)
+        // RFC 3339, not Foundation's seconds since 2001 (817426207.592 before the fix).
+        let lastFetch = try #require(source?["lastFetch"] as? String, "\(source ?? [:])")
+        let parsed = try Date(lastFetch, strategy: .iso8601)
+        #expect(abs(parsed.timeIntervalSinceNow) < 600, "\(lastFetch)")
         #expect(try fixture.status()["dev"]?["current"] as? String == current)
         #expect(
             try fixture.auditTypes().filter { $0 == "source.failed" }.count == 1,

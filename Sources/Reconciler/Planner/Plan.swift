@@ -189,6 +189,8 @@ public struct Plan: Sendable, Hashable, Codable {
     public func json(pretty: Bool = true) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys]
+        // Times as RFC 3339 (`source.lastFetch` was seconds since 2001, Foundation's reference date).
+        encoder.dateEncodingStrategy = .iso8601
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
@@ -215,11 +217,6 @@ public struct Plan: Sendable, Hashable, Codable {
         old.current == new.current && old.desired == new.desired && old.phase == new.phase && old.health == new.health
             && old.approvals.have == new.approvals.have && old.approvals.need == new.approvals.need
             && old.approvals.by == new.approvals.by
-    }
-
-    /// Decodes a plan saved with `json()`.
-    public static func decode(_ json: String) -> Plan? {
-        try? JSONDecoder().decode(Plan.self, from: Data(json.utf8))
     }
 
     /// The earliest time a waiting stage may change by itself.
