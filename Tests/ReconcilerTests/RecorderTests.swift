@@ -28,6 +28,9 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
 
     func stages() throws -> [StageKey: StageRecord] { try inner.stages() }
     func promotions() throws -> [PromotionRecord] { try inner.promotions() }
+    func stagesAndPromotions() throws -> (stages: [StageKey: StageRecord], promotions: [PromotionRecord]) {
+        try inner.stagesAndPromotions()
+    }
     func stepRuns(promotion id: Int64) throws -> [StepRunRecord] { try inner.stepRuns(promotion: id) }
     func validSpecs() throws -> [String: ValidSpec] { try inner.validSpecs() }
     func sourceState() throws -> SourceState? { try inner.sourceState() }

@@ -34,6 +34,28 @@ struct StateStoreReadTests {
         #expect(try store.promotions() == truth.promotions)
     }
 
+    @Test("promotions started and ended out of order read back in id order, as the database holds them")
+    func promotionsKeepTheirOrder() throws {
+        let scratch = try Scratch()
+        let store = try SQLiteStateStore(directory: scratch.path)
+        var open: [PromotionRecord] = []
+        for round in 0..<30 {
+            let key = StageKey("p\(round % 7)", round % 2 == 0 ? "dev" : "prod")
+            open.append(try store.startPromotion(key, candidate: "c\(round)", previous: nil, specDigest: "d", at: Date()))
+            // End every third one, taken from the middle, so that updates land between appends.
+            if round % 3 == 2 {
+                let ending = open.remove(at: open.count / 2)
+                try store.commit(
+                    [.outcome(PromotionOutcome(ending, status: .failed, reason: "r\(round)", at: Date()))],
+                    anchor: AuditAnchor(seq: Int64(round), hash: "h", end: Int64(round)))
+            }
+            let read = try store.promotions()
+            #expect(try read == Self.truth(scratch.path).promotions, "after round \(round)")
+            #expect(read.map(\.id) == read.map(\.id).sorted())
+        }
+        #expect(try store.promotions().count == 30)
+    }
+
     @Test("a failed transaction leaves reads equal to the database")
     func rolledBack() throws {
         let scratch = try Scratch()

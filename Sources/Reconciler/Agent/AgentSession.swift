@@ -238,8 +238,7 @@ public final class AgentSession {
         let now = clock()
         let gathered = try pipelineInputs()
         let (inputs, catalog, head) = (gathered.inputs, gathered.catalog, gathered.head)
-        let stages = try store.stages()
-        let promotions = try store.promotions()
+        let (stages, promotions) = try store.stagesAndPromotions()
         let approvals = try approvals(now: now)
         let observed = observer.observe(inputs, stages: stages, repository: try openRepository(), skip: stageBusy)
         return PassSnapshot(

@@ -28,20 +28,19 @@ final class PromotionPool: @unchecked Sendable {
 
     func isRunning(_ key: StageKey) -> Bool { condition.withLock { running[key] != nil } }
 
-    /// The stages promoting now.
-    var runningKeys: Set<StageKey> { condition.withLock { Set(running.keys) } }
-
     /// Whether a promotion or command of `user` runs now (nil: the agent's own user, never exclusive).
     func isBusy(_ user: String?) -> Bool {
         guard let user else { return false }
         return condition.withLock { running.values.contains { $0 == user } }
     }
 
-    /// Starts `work` for `key` as `user` when there is room and neither is busy; false otherwise.
-    func start(
-        _ key: StageKey, candidate: String, user: String?,
-        _ work: @escaping @Sendable () throws -> (status: PromotionStatus, id: Int64)
-    ) -> Bool {
+    /// When there is room and neither `key` nor `user` is busy: runs `begin` on the caller's thread (so that
+    /// the promotion is recorded before the caller plans again), then `work` on a thread of its own.
+    /// False when there was no room; `begin`'s error is rethrown with the room given back.
+    func start<Begun: Sendable>(
+        _ key: StageKey, candidate: String, user: String?, begin: () throws -> Begun,
+        _ work: @escaping @Sendable (Begun) throws -> (status: PromotionStatus, id: Int64)
+    ) throws -> Bool {
         let admitted = condition.withLock { () -> Bool in
             guard running.count < limit, running[key] == nil,
                 user.map({ busy in !running.values.contains { $0 == busy } }) ?? true
@@ -52,8 +51,18 @@ final class PromotionPool: @unchecked Sendable {
             return true
         }
         guard admitted else { return false }
+        let begun: Begun
+        do {
+            begun = try begin()
+        } catch {
+            condition.withLock {
+                running[key] = nil
+                condition.broadcast()
+            }
+            throw error
+        }
         let thread = Thread { [self] in
-            let result = Result { try work() }
+            let result = Result { try work(begun) }
             condition.withLock {
                 running[key] = nil
                 finished.append(FinishedPromotion(key: key, candidate: candidate, result: result))

@@ -178,15 +178,11 @@ public final class ReconcileLoop {
     ) throws {
         for _ in 0..<maxPasses {
             try collectFinished(into: &summary)
-            // A promotion admitted before the plan may not have written its row yet, so the plan can ask for
-            // that stage again; such actions are stale whenever they would start (found by promoting 110
-            // pipelines: a stage promoted twice).
-            let promotingAtPlan = pool.runningKeys
             let plan = try planAndRecord()
             summary.plan = plan
             summary.invalidSpecs = invalidSpecs
             if plan.actions.isEmpty, pool.isEmpty { quiet = try QuietPoint(after: plan, tips: tips, session: session) }
-            var waiting = plan.actions.filter { !promotingAtPlan.contains($0.key) }
+            var waiting = plan.actions
             var startedAny = false
             // The plan's actions are started as room frees up, as one serial pass ran all of them; planning
             // again after each promotion would cost a pass over every pipeline per promotion.
@@ -206,9 +202,7 @@ public final class ReconcileLoop {
     }
 
     /// Starts the actions that have room; returns those that wait for room (the pool is full, or their
-    /// step user is busy). An action for a stage already promoting is dropped: the plan saw that promotion
-    /// before its row was written, and the next pass decides from its outcome. An action whose approvals no
-    /// longer hold is dropped too (recorded).
+    /// step user is busy). An action whose approvals no longer hold is dropped (recorded).
     private func startPromotions(_ actions: [PromotionAction]) throws -> [PromotionAction] {
         var waiting: [PromotionAction] = []
         for action in actions where !pool.isRunning(action.key) {
@@ -220,9 +214,14 @@ public final class ReconcileLoop {
             guard let evidence = try approvalsHoldAtStart(action) else { continue }
             let executor = executor
             let mirror = session.mirror
-            let begun = pool.start(action.key, candidate: action.candidate, user: user) {
+            // The start is recorded here, before the next plan reads the promotions (a promotion whose row
+            // its own thread wrote later was planned again and ran twice).
+            let begun = try pool.start(
+                action.key, candidate: action.candidate, user: user,
+                begin: { try executor.begin(action, approvals: evidence) }
+            ) { begun in
                 // Each promotion reads the mirror through its own handle: libgit2's are not shared between threads.
-                try executor.execute(action, repository: mirror.open(), approvals: evidence)
+                try executor.finish(begun, repository: mirror.open())
             }
             if !begun { waiting.append(action) }
         }

@@ -4,9 +4,9 @@ import Foundation
 public enum StatusReport {
     public static func current(_ store: any StateReader) throws -> Plan {
         var plan = try store.lastPlan() ?? Plan(pipelines: [])
-        let records = try store.stages()
+        let (records, promotions) = try store.stagesAndPromotions()
         let running = Dictionary(
-            try store.promotions().filter { $0.status == .running }.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+            promotions.filter { $0.status == .running }.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
         for pipelineIndex in plan.pipelines.indices {
             let name = plan.pipelines[pipelineIndex].name
             for stageIndex in plan.pipelines[pipelineIndex].stages.indices {

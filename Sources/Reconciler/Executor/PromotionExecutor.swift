@@ -49,10 +49,17 @@ public struct PromotionExecutor: Sendable {
     public func execute(
         _ action: PromotionAction, repository: GitRepository, approvals: [ApprovalEvidence] = []
     ) throws -> (status: PromotionStatus, id: Int64) {
-        let started = context.clock()
+        try finish(begin(action, approvals: approvals), repository: repository)
+    }
+
+    /// Writes the promotion's row and `promotion.started` (one durable write): from here on the stage is
+    /// promoting for every reader, so a plan made before the steps run cannot ask for it again.
+    func begin(_ action: PromotionAction, approvals: [ApprovalEvidence]) throws -> BegunPromotion {
         let checkout = context.checkouts.newPath()
         let runAs = context.isolation.user(for: action.key)?.name ?? "agent"
-        let promotion = try context.recorder.startPromotion(action, specDigest: StageDigest.of(action.stage), at: started) {
+        let promotion = try context.recorder.startPromotion(
+            action, specDigest: StageDigest.of(action.stage), at: context.clock()
+        ) {
             event(
                 "promotion.started", action,
                 [
@@ -62,7 +69,13 @@ public struct PromotionExecutor: Sendable {
                 ])
         }
         notify(.promotionStarted, action, "\(action.key): promoting \(short(action.candidate))", .info)
-        let run = PromotionRun(context: context, action: action, promotion: promotion, checkoutPath: checkout)
+        return BegunPromotion(action: action, promotion: promotion, checkout: checkout)
+    }
+
+    /// Checks out, runs the steps, verifies, rolls back when needed, and records the end.
+    func finish(_ begun: BegunPromotion, repository: GitRepository) throws -> (status: PromotionStatus, id: Int64) {
+        let (action, checkout) = (begun.action, begun.checkout)
+        let run = PromotionRun(context: context, action: action, promotion: begun.promotion, checkoutPath: checkout)
         let (status, reason) = try execute(run, repository: repository)
         // Only after the terminal record: a crash before it leaves the checkout for this promotion's resume.
         context.checkouts.remove(checkout)
@@ -80,7 +93,7 @@ public struct PromotionExecutor: Sendable {
             notify(
                 .promotionFailed, action, "\(action.key): \(short(action.candidate)) failed (\(status.rawValue))\(why)", .error)
         }
-        return (status, promotion.id)
+        return (status, begun.promotion.id)
     }
 
     /// How the promotion ended, and why when it failed (for the people notified).
@@ -118,4 +131,11 @@ public struct PromotionExecutor: Sendable {
     func event(_ type: String, _ action: PromotionAction, _ detail: [String: JSONValue]) -> AuditEvent {
         AuditEvent(type, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, detail: detail)
     }
+}
+
+/// A promotion whose start is recorded and whose steps have not run yet.
+struct BegunPromotion: Sendable {
+    let action: PromotionAction
+    let promotion: PromotionRecord
+    let checkout: String
 }

@@ -4,11 +4,17 @@ import SpecModel
 
 extension SQLiteStateStore {
     public func stages() throws -> [StageKey: StageRecord] {
-        try database.read { db in
-            if let readCache { return try readCache.stages(in: db) }
-            let records = try Row.fetchAll(db, sql: "SELECT * FROM stages").map(Self.stage)
-            return Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
-        }
+        try database.read(stages(in:))
+    }
+
+    public func stagesAndPromotions() throws -> (stages: [StageKey: StageRecord], promotions: [PromotionRecord]) {
+        try database.read { db in (try stages(in: db), try promotions(in: db)) }
+    }
+
+    private func stages(in db: Database) throws -> [StageKey: StageRecord] {
+        if let readCache { return try readCache.stages(in: db) }
+        let records = try Row.fetchAll(db, sql: "SELECT * FROM stages").map(Self.stage)
+        return Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
     }
 
     static func stage(_ row: Row) -> StageRecord {
@@ -43,10 +49,12 @@ extension SQLiteStateStore {
     }
 
     public func promotions() throws -> [PromotionRecord] {
-        try database.read { db in
-            if let readCache { return try readCache.promotions(in: db) }
-            return try Row.fetchAll(db, sql: "SELECT * FROM promotions ORDER BY id").map(Self.promotion)
-        }
+        try database.read(promotions(in:))
+    }
+
+    private func promotions(in db: Database) throws -> [PromotionRecord] {
+        if let readCache { return try readCache.promotions(in: db) }
+        return try Row.fetchAll(db, sql: "SELECT * FROM promotions ORDER BY id").map(Self.promotion)
     }
 
     static func promotion(_ row: Row) -> PromotionRecord {

@@ -11,7 +11,7 @@ final class StageReadCache: TransactionObserver, @unchecked Sendable {
     private var stages: [Int64: StageRecord]?
     /// `stages` by key, as last handed out; rebuilt only after rows changed.
     private var stagesByKey: [StageKey: StageRecord]?
-    private var promotions: [Int64: PromotionRecord]?
+    private var promotions: OrderedPromotions?
     /// Rows changed by committed transactions since the last read, by table.
     private var dirty: [String: Set<Int64>] = [:]
     /// Rows changed by the transaction under way.
@@ -28,12 +28,19 @@ final class StageReadCache: TransactionObserver, @unchecked Sendable {
         return keyed
     }
 
+    /// Every promotion in id order. Rows are appended with growing ids and updated in place, so a read
+    /// after a promotion started or ended costs those rows, not a sort of the whole history.
     func promotions(in db: Database) throws -> [PromotionRecord] {
-        var rows = try promotions ?? Self.load(db, "promotions", SQLiteStateStore.promotion)
-        try Self.refresh(
-            &rows, dirty: dirty.removeValue(forKey: "promotions") ?? [], in: db, "promotions", SQLiteStateStore.promotion)
-        promotions = rows
-        return rows.values.sorted { $0.id < $1.id }
+        let changed = dirty.removeValue(forKey: "promotions") ?? []
+        if let promotions, changed.isEmpty { return promotions.ordered }
+        var history = try promotions ?? OrderedPromotions(Self.load(db, "promotions", SQLiteStateStore.promotion))
+        var rows: [Int64: PromotionRecord] = [:]
+        try Self.refresh(&rows, dirty: changed, in: db, "promotions", SQLiteStateStore.promotion)
+        if !history.apply(changed: changed, rows: rows) {
+            history = try OrderedPromotions(Self.load(db, "promotions", SQLiteStateStore.promotion))
+        }
+        promotions = history
+        return history.ordered
     }
 
     private static func load<T>(_ db: Database, _ table: String, _ make: (Row) -> T) throws -> [Int64: T] {
@@ -67,5 +74,36 @@ final class StageReadCache: TransactionObserver, @unchecked Sendable {
 
     func databaseDidRollback(_ db: Database) {
         pending = [:]
+    }
+}
+
+/// The promotions table in rowid (= id) order, with each row's position.
+struct OrderedPromotions {
+    private(set) var ordered: [PromotionRecord]
+    private var positions: [Int64: Int]
+    private var lastRowID: Int64
+
+    init(_ rows: [Int64: PromotionRecord]) {
+        let sorted = rows.sorted { $0.key < $1.key }
+        ordered = sorted.map(\.value)
+        positions = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($0.element.key, $0.offset) })
+        lastRowID = sorted.last?.key ?? 0
+    }
+
+    /// Updates rows in place and appends new ones; false when that cannot keep the order (a row deleted,
+    /// or inserted below the last id), and the caller reloads.
+    mutating func apply(changed: Set<Int64>, rows: [Int64: PromotionRecord]) -> Bool {
+        for rowID in changed.sorted() {
+            guard let row = rows[rowID] else { return false }
+            if let position = positions[rowID] {
+                ordered[position] = row
+            } else {
+                guard rowID > lastRowID else { return false }
+                positions[rowID] = ordered.count
+                ordered.append(row)
+                lastRowID = rowID
+            }
+        }
+        return true
     }
 }

@@ -68,6 +68,9 @@ public protocol StateReader: Sendable {
     func stages() throws -> [StageKey: StageRecord]
     /// All promotions, oldest first.
     func promotions() throws -> [PromotionRecord]
+    /// Stages and promotions read together, as of one moment: read one after the other, a promotion that
+    /// ended in between shows as verified while its stage still runs the old candidate (and was planned again).
+    func stagesAndPromotions() throws -> (stages: [StageKey: StageRecord], promotions: [PromotionRecord])
     /// Step runs of one promotion, in order.
     func stepRuns(promotion id: Int64) throws -> [StepRunRecord]
     /// The last valid spec of every pipeline, kept in force while the head's is invalid.
