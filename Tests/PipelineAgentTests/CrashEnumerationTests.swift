@@ -2,19 +2,25 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The agent killed at its N-th fsync/fdatasync (strace's syscall injection), for every N of a run,
-/// then restarted: every crash point is tried, not a random few.
+/// The agent killed at its N-th fsync/fdatasync (a preload library counting them over all threads), for
+/// every N of a run, then restarted: every crash point is tried, not a random few.
 @Suite("Crash-exact outcomes: a kill at every sync of a promotion", .serialized)
 struct CrashEnumerationTests {
     /// dev deploys app/version.txt to $PA_ROOT/deployed, fails verification on "bad", and restores
     /// the previous candidate's file on rollback.
-    static let stage = [
-        "    - name: dev", "      steps:",
-        #"        - {name: deploy, run: 'cp app/version.txt "$PA_ROOT/deployed"'}"#,
-        "      verify:", #"        - {name: not-bad, run: '! grep -q bad "$PA_ROOT/deployed"'}"#,
-        "      rollback:",
-        #"        - {name: restore, run: 'if [ -n "$PA_PREVIOUS" ]; then git -C "$PA_ROOT/work" show "$PA_PREVIOUS:app/version.txt" > "$PA_ROOT/deployed"; else rm -f "$PA_ROOT/deployed"; fi'}"#,
-    ].joined(separator: "\n")
+    static let stage = stage(deployed: "deployed", source: "app/version.txt")
+
+    /// The stage above for any pipeline: `source` deployed to `$PA_ROOT/<deployed>`; `pause` seconds after
+    /// the copy keep a promotion running while another starts.
+    static func stage(deployed: String, source: String, pause: String = "0") -> String {
+        [
+            "    - name: dev", "      steps:",
+            #"        - {name: deploy, run: 'cp \#(source) "$PA_ROOT/\#(deployed)" && sleep \#(pause)'}"#,
+            "      verify:", #"        - {name: not-bad, run: '! grep -q bad "$PA_ROOT/\#(deployed)"'}"#,
+            "      rollback:",
+            #"        - {name: restore, run: 'if [ -n "$PA_PREVIOUS" ]; then git -C "$PA_ROOT/work" show "$PA_PREVIOUS:\#(source)" > "$PA_ROOT/\#(deployed)"; else rm -f "$PA_ROOT/\#(deployed)"; fi'}"#,
+        ].joined(separator: "\n")
+    }
 
     @Test("a first promotion that succeeds: killed at each sync, restarted, it ends deployed and audited once")
     func succeeding() throws {
@@ -61,6 +67,33 @@ struct CrashEnumerationTests {
         #expect(points > 3)
     }
 
+    @Test("two pipelines promoting side by side: killed at each sync of either, each ends deployed and audited once")
+    func sideBySide() throws {
+        let fixture = try AgentFixture(
+            stages: Self.stage(deployed: "deployed", source: "app/version.txt", pause: "0.3"),
+            extraConfig: "execution: {maxConcurrentPromotions: 2}\n")
+        let v1 = try fixture.git.git("rev-parse", "HEAD")
+        let second = AgentFixture.pipeline(
+            "other", paths: #"["app2/**"]"#, stages: Self.stage(deployed: "deployed2", source: "app2/version.txt", pause: "0.3"))
+        let w1 = try fixture.push("other", files: ["pipelines/other.yaml": second, "app2/version.txt": "w1\n"])
+        // Uninterrupted, the two promotions overlap: both start before either ends.
+        let plain = try copyOf(fixture.root)
+        let run = try runProcess(
+            [agentBinary(), "run", "--once", "--config", plain.sub("agent.yaml")], environment: ["PA_ROOT": plain.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let order = try auditRecords(plain.path).compactMap { $0["type"] as? String }.filter { $0.hasPrefix("promotion.") }
+        #expect(order == ["promotion.started", "promotion.started", "promotion.succeeded", "promotion.succeeded"], "\(order)")
+        let points = try enumerate(fixture) { root in
+            try checkInvariants(
+                root,
+                deployed: [
+                    Deployment(pipeline: "shop", commit: v1, source: "app/version.txt", file: "deployed"),
+                    Deployment(pipeline: "other", commit: w1, source: "app2/version.txt", file: "deployed2"),
+                ])
+        }
+        #expect(points > 15, "the run makes more than 15 syncs (\(points))")
+    }
+
     // MARK: - helpers
 
     /// For N = 1, 2, …: a copy of the fixture's directory, `run --once` killed at its N-th sync, a
@@ -92,14 +125,11 @@ struct CrashEnumerationTests {
         return copy
     }
 
-    /// `run --once` under strace, killed by SIGKILL at its n-th fsync or fdatasync; true when it was.
+    /// `run --once` killed by SIGKILL at its n-th fsync or fdatasync (of any thread); true when it was.
     func runKilled(at n: Int, root: String) throws -> Bool {
         let result = try runProcess(
-            [
-                "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync,fdatasync",
-                "-e", "inject=fsync,fdatasync:signal=KILL:when=\(n)",
-                agentBinary(), "run", "--once", "--config", "\(root)/agent.yaml",
-            ], environment: ["PA_ROOT": root])
+            [agentBinary(), "run", "--once", "--config", "\(root)/agent.yaml"],
+            environment: try SyncKiller.environment(killing: agentBinary(), at: n).merging(["PA_ROOT": root]) { $1 })
         return result.status == SIGKILL
     }
 
@@ -110,10 +140,24 @@ struct CrashEnumerationTests {
         }
     }
 
+    /// What a pipeline's only stage, dev, must run after a restart: `commit`'s `source`, copied to `file`.
+    struct Deployment {
+        let pipeline: String
+        let commit: String
+        let source: String
+        let file: String
+    }
+
     /// The invariants after a crash and a restart: the chain verifies; every announced promotion has
     /// exactly one terminal record; `status` names what is really deployed; a failed candidate is never
     /// started again.
     func checkInvariants(_ root: String, expect current: String, failed: String? = nil) throws {
+        try checkInvariants(
+            root, deployed: [Deployment(pipeline: "shop", commit: current, source: "app/version.txt", file: "deployed")],
+            failed: failed)
+    }
+
+    func checkInvariants(_ root: String, deployed: [Deployment], failed: String? = nil) throws {
         let verify = try runProcess([agentBinary(), "audit", "verify", "--config", "\(root)/agent.yaml"])
         #expect(verify.status == 0, "\(verify.stdout)")
         let records = try auditRecords(root)
@@ -138,12 +182,19 @@ struct CrashEnumerationTests {
         for id in started.keys { #expect(terminal[id] == 1, "promotion \(id) has no terminal record") }
         let status = try runProcess([agentBinary(), "status", "--output", "json", "--config", "\(root)/agent.yaml"])
         let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-        let stages = (object?["pipelines"] as? [[String: Any]])?.first?["stages"] as? [[String: Any]]
-        let dev = stages?.first { $0["name"] as? String == "dev" }
-        #expect(dev?["current"] as? String == current, "status names \(dev?["current"] ?? "nothing") as deployed")
-        let deployed = try? String(contentsOfFile: "\(root)/deployed", encoding: .utf8)
-        let expected = try sh("git", "-C", "\(root)/work", "show", "\(current):app/version.txt") + "\n"
-        #expect(deployed == expected, "status says \(current.prefix(8)), the stage runs \(deployed ?? "nothing")")
+        let pipelines = object?["pipelines"] as? [[String: Any]] ?? []
+        for expected in deployed {
+            let stages = pipelines.first { $0["name"] as? String == expected.pipeline }?["stages"] as? [[String: Any]]
+            let dev = stages?.first { $0["name"] as? String == "dev" }
+            #expect(
+                dev?["current"] as? String == expected.commit,
+                "status names \(dev?["current"] ?? "nothing") as deployed in \(expected.pipeline)")
+            let running = try? String(contentsOfFile: "\(root)/\(expected.file)", encoding: .utf8)
+            let wanted = try sh("git", "-C", "\(root)/work", "show", "\(expected.commit):\(expected.source)") + "\n"
+            #expect(
+                running == wanted,
+                "status says \(expected.commit.prefix(8)), \(expected.pipeline) runs \(running ?? "nothing")")
+        }
         if let failed { #expect(failedAt[failed] != nil, "the bad candidate ends failed") }
     }
 }
