@@ -15,6 +15,8 @@ public final class CandidateScanner {
     private var loaded = false
     /// Bumped when history was rewritten (entries dropped): every pipeline's matches are recomputed.
     private var generation = 0
+    /// Changes when the branch history was rewritten (a force-push), not when it grew.
+    var historyGeneration: Int { generation }
     /// Per set of path globs (as written): positions of the matching commits, and how many commits were looked at.
     private var matches: [[String]: Matches] = [:]
     /// The index by changed path and directory.
@@ -25,6 +27,10 @@ public final class CandidateScanner {
         var generation: Int
         var scanned = 0
         var positions: [Int] = []
+        /// The candidates of `positions`, newest first: the same array (storage included) until a commit
+        /// matches, so comparing a pipeline's inputs with the last pass's costs nothing.
+        var candidates: [Candidate] = []
+        var globs: [PathGlob]?
     }
     private let cache: CacheAccess
     private let branch: String
@@ -43,12 +49,17 @@ public final class CandidateScanner {
         let patterns = source.paths ?? []
         guard !patterns.isEmpty else { return commits.reversed().map(\.candidate) }
         var known = matches[patterns].flatMap { $0.generation == generation ? $0 : nil } ?? Matches(generation: generation)
-        if known.scanned < commits.count {
-            known.positions += positions(matching: source.pathGlobs, from: known.scanned)
-            known.scanned = commits.count
-            matches[patterns] = known
+        guard known.scanned < commits.count else { return known.candidates }
+        let globs = known.globs ?? source.pathGlobs
+        let found = positions(matching: globs, from: known.scanned)
+        known.positions += found
+        known.scanned = commits.count
+        known.globs = globs
+        if !found.isEmpty || known.candidates.isEmpty {
+            known.candidates = known.positions.reversed().map { commits[$0].candidate }
         }
-        return known.positions.reversed().map { commits[$0].candidate }
+        matches[patterns] = known
+        return known.candidates
     }
 
     /// Positions from `start` on whose commits changed a path some glob matches, ascending. Globs with a

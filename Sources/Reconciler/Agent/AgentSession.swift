@@ -23,7 +23,7 @@ public final class AgentSession {
     /// Whether a stage's commands must not run now: it is promoting, or its step user runs another promotion
     /// (set by the loop; the end of a command kills every process of its user).
     var stageBusy: @Sendable (StageKey) -> Bool = { _ in false }
-    private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval], history: [Candidate])?
+    private var cachedApprovals: (head: ObjectID, approvals: [CheckedApproval], history: [Candidate], generation: Int)?
     var repository: GitRepository?
     /// Each pipeline's last valid spec: read from the store once, then kept as the passes record them.
     private var lastValid: [String: ValidSpec]?
@@ -79,13 +79,15 @@ public final class AgentSession {
         let head = try repository.resolveBranch(branch)
         if let cachedApprovals, cachedApprovals.head == head {
             return SignedApprovals(
-                approvals: cachedApprovals.approvals, now: now, floor: floor, history: cachedApprovals.history)
+                approvals: cachedApprovals.approvals, now: now, floor: floor, history: cachedApprovals.history,
+                historyGeneration: cachedApprovals.generation)
         }
         let checked = try approvalCollector.collect(at: head, in: repository)
         let bound = try ApprovedSpecReader(logger: logger).attach(to: checked, in: repository)
         let history = try scanner.history(head: head, in: repository)
-        cachedApprovals = (head, bound, history)
-        return SignedApprovals(approvals: bound, now: now, floor: floor, history: history)
+        cachedApprovals = (head, bound, history, scanner.historyGeneration)
+        return SignedApprovals(
+            approvals: bound, now: now, floor: floor, history: history, historyGeneration: scanner.historyGeneration)
     }
 
     static func remoteURL(_ config: AgentConfig) -> String {

@@ -39,6 +39,8 @@ public final class ReconcileLoop {
     private var recovered = false
     /// When step logs were last pruned (once a day).
     private var lastPrune: Date?
+    /// The last plan's pipelines with the facts each was planned from (reused while those are unchanged).
+    private var planMemo = PlanMemo()
     /// Set after a pass that left nothing to do: until something moves, the next pass is only the ref listing.
     private var quiet: QuietPoint?
     /// Told of every fetch's outcome as it happens (readiness must not wait for a long pass to end).
@@ -270,8 +272,12 @@ public final class ReconcileLoop {
     /// gather → plan → record: one pass's inputs, the pure plan, and what changed, written once.
     private func planAndRecord() throws -> Plan {
         let snapshot = try session.gather()
-        let plan = Planner.plan(snapshot.input)
-        invalidSpecs = try passRecorder.record(snapshot, plan: plan)
+        let (plan, memo) = Planner.plan(snapshot.input, memo: planMemo)
+        // Debug builds (the tests) check every reusing plan against a plan made from scratch.
+        assert(plan == Planner.plan(snapshot.input), "a plan reusing unchanged pipelines differs from a fresh one")
+        invalidSpecs = try passRecorder.record(snapshot, plan: plan, unchanged: memo.reusedPipelines)
+        // Kept only once recorded: a pass whose record failed leaves the next to record every pipeline it changed.
+        planMemo = memo
         witness?.checkpoint(force: false)
         return plan
     }

@@ -11,11 +11,33 @@ public struct SignedApprovals: ApprovalEvaluator {
     /// whatever a spec's `source.paths` says (a committer narrowing them must not hide an author).
     let history: [Candidate]
 
-    init(approvals: [CheckedApproval], now: Date, floor: ProtectFloor = .none, history: [Candidate] = []) {
+    /// Bumped when `history` was rewritten (a force-push): the authors of a promoted range may differ.
+    let historyGeneration: Int
+    /// The approvals naming each pipeline (an approval naming none judges no stage's status).
+    private let byPipeline: [String: [CheckedApproval]]
+
+    init(
+        approvals: [CheckedApproval], now: Date, floor: ProtectFloor = .none, history: [Candidate] = [],
+        historyGeneration: Int = 0
+    ) {
         self.approvals = approvals
         self.now = now
         self.floor = floor
         self.history = history
+        self.historyGeneration = historyGeneration
+        var byPipeline: [String: [CheckedApproval]] = [:]
+        for checked in approvals {
+            guard let pipeline = checked.approval?.pipeline else { continue }
+            byPipeline[pipeline, default: []].append(checked)
+        }
+        self.byPipeline = byPipeline
+    }
+
+    /// The approvals naming `pipeline`; nil when one of them expires (its verdict changes with the clock).
+    public func facts(pipeline: String) -> ApprovalFacts? {
+        let naming = byPipeline[pipeline] ?? []
+        guard !naming.contains(where: { $0.approval?.expires != nil }) else { return nil }
+        return ApprovalFacts(historyGeneration: historyGeneration, approvals: naming)
     }
 
     /// `stage` is the effective stage (after the floor); the binding compares the spec's own stage.

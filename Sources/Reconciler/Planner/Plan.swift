@@ -198,19 +198,44 @@ public struct Plan: Sendable, Hashable, Codable {
     /// when there is none), and the stages `previous` had that this plan has not. The wording of reasons
     /// is left out: it counts down while a stage soaks or waits for a window.
     public func changes(since previous: Plan?) -> (changed: [(pipeline: String, stage: StagePlan)], removed: [String]) {
-        var before: [StageKey: StagePlan] = [:]
-        for pipeline in previous?.pipelines ?? [] {
-            for stage in pipeline.stages { before[StageKey(pipeline.name, stage.name)] = stage }
-        }
+        let (differing, removedPipelines) = differingPipelines(since: previous)
+        let names = Set(differing.map(\.name)).union(removedPipelines)
+        var before: [String: PipelinePlan] = [:]
+        for pipeline in previous?.pipelines ?? [] where names.contains(pipeline.name) { before[pipeline.name] = pipeline }
         var changed: [(pipeline: String, stage: StagePlan)] = []
-        for pipeline in pipelines {
+        var removed = removedPipelines.flatMap { name in (before[name]?.stages ?? []).map { "\(name)/\($0.name)" } }
+        for pipeline in differing {
+            var old = Dictionary((before[pipeline.name]?.stages ?? []).map { ($0.name, $0) }, uniquingKeysWith: { $1 })
             for stage in pipeline.stages {
-                let old = before.removeValue(forKey: StageKey(pipeline.name, stage.name))
-                if let old, Self.sameFacts(old, stage) { continue }
+                if let kept = old.removeValue(forKey: stage.name), Self.sameFacts(kept, stage) { continue }
                 changed.append((pipeline.name, stage))
             }
+            removed += old.keys.map { "\(pipeline.name)/\($0)" }
         }
-        return (changed, before.keys.map { "\($0.pipeline)/\($0.stage)" }.sorted())
+        return (changed, removed.sorted())
+    }
+
+    /// The pipelines that differ from `previous` in any way (new ones included), and the names of those
+    /// gone. A pipeline reused from the last plan shares its storage, so most comparisons cost nothing.
+    public func differingPipelines(since previous: Plan?) -> (differing: [PipelinePlan], removed: [String]) {
+        let old = (previous?.pipelines ?? []).sorted { $0.name < $1.name }
+        let new = pipelines.sorted { $0.name < $1.name }
+        var differing: [PipelinePlan] = []
+        var removed: [String] = []
+        var (i, j) = (0, 0)
+        while i < old.count || j < new.count {
+            if j == new.count || (i < old.count && old[i].name < new[j].name) {
+                removed.append(old[i].name)
+                i += 1
+            } else if i == old.count || new[j].name < old[i].name {
+                differing.append(new[j])
+                j += 1
+            } else {
+                if old[i] != new[j] { differing.append(new[j]) }
+                (i, j) = (i + 1, j + 1)
+            }
+        }
+        return (differing, removed)
     }
 
     private static func sameFacts(_ old: StagePlan, _ new: StagePlan) -> Bool {
@@ -221,6 +246,13 @@ public struct Plan: Sendable, Hashable, Codable {
 
     /// The earliest time a waiting stage may change by itself.
     public var nextWake: Date? {
-        pipelines.flatMap(\.stages).compactMap(\.wakeAt).min()
+        var earliest: Date?
+        for pipeline in pipelines {
+            for index in pipeline.stages.indices {
+                guard let wake = pipeline.stages[index].wakeAt else { continue }
+                earliest = min(earliest ?? wake, wake)
+            }
+        }
+        return earliest
     }
 }

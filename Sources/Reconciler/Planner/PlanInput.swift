@@ -3,7 +3,7 @@ import Foundation
 import SpecModel
 
 /// One pipeline as the planner sees it: the spec in force and its candidates.
-public struct PipelineInput: Sendable {
+public struct PipelineInput: Sendable, Equatable {
     public let name: String
     /// The spec in force: the head's when valid, else the last valid one (nil if there never was one).
     public let pipeline: Pipeline?
@@ -57,6 +57,16 @@ public protocol ApprovalEvaluator: Sendable {
         pipeline: Pipeline, stage: Stage, candidate: Candidate, current: String?, candidates: [Candidate]
     )
         -> ApprovalStatus
+
+    /// Everything beyond the pipeline's own spec, candidates and stage rows that `status` judges the
+    /// pipeline's stages from, as of now; nil when the verdicts may change with the clock alone (an
+    /// approval that expires), so that a plan made from them is not reused.
+    func facts(pipeline: String) -> ApprovalFacts?
+}
+
+extension ApprovalEvaluator {
+    /// Unknown: a plan judged by this evaluator is made again every time.
+    public func facts(pipeline: String) -> ApprovalFacts? { nil }
 }
 
 /// An evaluator under which nothing is approved (planner tests, stages without approvals).
@@ -68,6 +78,8 @@ public struct NoApprovals: ApprovalEvaluator {
     ) -> ApprovalStatus {
         ApprovalStatus(have: 0, need: stage.requiredApprovals, by: [])
     }
+
+    public func facts(pipeline: String) -> ApprovalFacts? { .nothingJudged }
 }
 
 /// Everything the planner needs: specs, actual state, history, approvals and the time.

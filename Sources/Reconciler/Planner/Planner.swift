@@ -4,30 +4,97 @@ import SpecModel
 /// The pure core: (specs, actual state, history, approvals, clock) → `Plan`.
 public enum Planner {
     public static func plan(_ input: PlanInput) -> Plan {
-        let history = PromotionHistory(input.promotions)
+        plan(input, memo: PlanMemo()).plan
+    }
+
+    /// The same plan, reusing from `memo` every pipeline whose facts are unchanged since it was made;
+    /// returns the memo for the next plan.
+    public static func plan(_ input: PlanInput, memo previous: PlanMemo) -> (plan: Plan, memo: PlanMemo) {
+        let stamps = PromotionStamps(input.promotions).stamps
+        let reusable = previous.floor == input.floor ? previous.entries : [:]
+        let pipelines = input.pipelines.sorted { $0.name < $1.name }
+        // First what can be reused, so that only the others' promotions are gathered.
+        let (kept, facts) = sortOut(pipelines, input: input, stamps: stamps, reusable: reusable)
+        let toPlan = Set(pipelines.compactMap { $0.pipeline?.name }).subtracting(kept.keys)
+        let promotions = PromotionStamps.groups(of: toPlan, in: input.promotions)
+        var memo = PlanMemo()
+        memo.floor = input.floor
+        memo.reusedPipelines = Set(kept.keys)
+        memo.entries.reserveCapacity(pipelines.count)
         var plan = Plan(pipelines: [])
-        for pipelineInput in input.pipelines.sorted(by: { $0.name < $1.name }) {
-            var stages: [StagePlan] = []
+        for pipelineInput in pipelines {
             guard let pipeline = pipelineInput.pipeline else {
-                let error = pipelineInput.diagnostics.first
-                plan.pipelines.append(
-                    PipelinePlan(
-                        name: pipelineInput.name, stages: [], phase: error.map { _ in .invalid },
-                        reason: error.map { "spec invalid, never valid yet: \($0.description)" }))
+                plan.pipelines.append(neverValid(pipelineInput))
                 continue
             }
-            for spec in topologicalOrder(pipeline.spec.stages) {
-                let floored = input.floor.apply(pipeline: pipeline.name, to: spec)
-                let context = StageContext(
-                    pipeline: pipeline, stage: floored.stage, input: input, pipelineInput: pipelineInput, history: history)
-                var (stagePlan, action) = context.decide()
-                stagePlan.floor = floored.tightenings
-                stages.append(stagePlan)
-                if let action { plan.actions.append(action) }
+            if let entry = kept[pipeline.name] {
+                memo.entries[pipeline.name] = entry
+                plan.pipelines.append(entry.plan)
+                plan.actions += entry.actions
+                continue
             }
-            plan.pipelines.append(PipelinePlan(name: pipeline.name, stages: stages))
+            let history = PromotionHistory(promotions[pipeline.name] ?? [])
+            let (stages, actions) = planStages(of: pipeline, pipelineInput, input: input, history: history)
+            let pipelinePlan = PipelinePlan(name: pipeline.name, stages: stages)
+            if let current = facts[pipeline.name] {
+                let entry = PlanMemo.Entry(facts: current, plan: pipelinePlan, actions: actions)
+                if !entry.dependsOnClock { memo.entries[pipeline.name] = entry }
+            }
+            plan.pipelines.append(pipelinePlan)
+            plan.actions += actions
         }
-        return plan
+        return (plan, memo)
+    }
+
+    /// The memo entries still valid for `pipelines`, and the facts of the others (those that can be memoized).
+    private static func sortOut(
+        _ pipelines: [PipelineInput], input: PlanInput, stamps: [String: PromotionStamp], reusable: [String: PlanMemo.Entry]
+    ) -> (kept: [String: PlanMemo.Entry], facts: [String: PipelineFacts]) {
+        var kept: [String: PlanMemo.Entry] = [:]
+        var facts: [String: PipelineFacts] = [:]
+        for pipelineInput in pipelines {
+            guard let pipeline = pipelineInput.pipeline,
+                let approvals = input.approvals.facts(pipeline: pipeline.name)
+            else { continue }
+            let stamp = stamps[pipeline.name] ?? PromotionStamp()
+            if let entry = reusable[pipeline.name],
+                entry.facts.hold(for: pipelineInput, pipeline, in: input, promotions: stamp, approvals: approvals)
+            {
+                kept[pipeline.name] = entry
+                continue
+            }
+            facts[pipeline.name] = PipelineFacts(
+                input: pipelineInput,
+                records: pipeline.spec.stages.map { input.stages[StageKey(pipeline.name, $0.name)] },
+                promotions: stamp,
+                observed: pipeline.spec.stages.map { input.observed[StageKey(pipeline.name, $0.name)] },
+                approvals: approvals)
+        }
+        return (kept, facts)
+    }
+
+    private static func neverValid(_ pipelineInput: PipelineInput) -> PipelinePlan {
+        let error = pipelineInput.diagnostics.first
+        return PipelinePlan(
+            name: pipelineInput.name, stages: [], phase: error.map { _ in .invalid },
+            reason: error.map { "spec invalid, never valid yet: \($0.description)" })
+    }
+
+    private static func planStages(
+        of pipeline: Pipeline, _ pipelineInput: PipelineInput, input: PlanInput, history: PromotionHistory
+    ) -> ([StagePlan], [PromotionAction]) {
+        var stages: [StagePlan] = []
+        var actions: [PromotionAction] = []
+        for spec in topologicalOrder(pipeline.spec.stages) {
+            let floored = input.floor.apply(pipeline: pipeline.name, to: spec)
+            let context = StageContext(
+                pipeline: pipeline, stage: floored.stage, input: input, pipelineInput: pipelineInput, history: history)
+            var (stagePlan, action) = context.decide()
+            stagePlan.floor = floored.tightenings
+            stages.append(stagePlan)
+            if let action { actions.append(action) }
+        }
+        return (stages, actions)
     }
 
     /// Stages with every upstream before its downstreams; spec order breaks ties.

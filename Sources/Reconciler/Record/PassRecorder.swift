@@ -25,8 +25,9 @@ final class PassRecorder {
 
     private var store: any StateReader { recorder.state }
 
-    /// Records one pass; returns the head's spec errors.
-    func record(_ snapshot: PassSnapshot, plan: Plan) throws -> [Diagnostic] {
+    /// Records one pass; returns the head's spec errors. `unchanged`: pipelines planned from the same facts
+    /// as in the last pass this recorder recorded, whose phases, tightenings and notices are recorded already.
+    func record(_ snapshot: PassSnapshot, plan: Plan, unchanged: Set<String> = []) throws -> [Diagnostic] {
         let inputs = snapshot.input.pipelines
         unannounced = []
         for spec in snapshot.newlyValid where !savedSpecs.contains(spec) {
@@ -36,9 +37,9 @@ final class PassRecorder {
         let errors = try recordSpecProblems(snapshot.catalog, head: snapshot.head)
         try recordApprovalVerdicts(snapshot.approvals.judgements(inputs, stages: snapshot.input.stages))
         try recordPlanChanges(plan)
-        try recordStagePhases(plan)
-        try recordTightenings(plan)
-        try announceApprovalsNeeded(plan, inputs: inputs)
+        try recordStagePhases(plan, skipping: unchanged)
+        try recordTightenings(plan, skipping: unchanged)
+        try announceApprovalsNeeded(plan, inputs: inputs, skipping: unchanged)
         try recorder.save(unannounced)
         unannounced = []
         return errors
@@ -68,14 +69,13 @@ final class PassRecorder {
 
     /// The pipelines whose plan differs from `previous`, as a change; nil when none does.
     private func plannedPipelines(_ plan: Plan, previous: Plan?) throws -> StateChange? {
-        let before = Dictionary((previous?.pipelines ?? []).map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        let (differing, removed) = plan.differingPipelines(since: previous)
         var changed: [String: String] = [:]
-        for pipeline in plan.pipelines where before[pipeline.name] != pipeline {
+        for pipeline in differing {
             changed[pipeline.name] = String(decoding: try encoder.encode(pipeline), as: UTF8.self)
         }
-        let removed = Set(before.keys).subtracting(plan.pipelines.map(\.name)).sorted()
         guard !changed.isEmpty || !removed.isEmpty else { return nil }
         return .planPipelines(changed: changed, removed: removed)
     }
@@ -161,8 +161,8 @@ final class PassRecorder {
     }
 
     /// `policy.tightened` once per stage and set of tightenings: the spec is looser than the agent's floor.
-    func recordTightenings(_ plan: Plan) throws {
-        for pipeline in plan.pipelines {
+    func recordTightenings(_ plan: Plan, skipping unchanged: Set<String> = []) throws {
+        for pipeline in plan.pipelines where !unchanged.contains(pipeline.name) {
             for stage in pipeline.stages where !stage.floor.isEmpty {
                 let described = stage.floor.map(\.description)
                 let key = "policy.tightened|\(pipeline.name)|\(stage.name)|\(described.joined(separator: "|"))"
@@ -176,9 +176,15 @@ final class PassRecorder {
     }
 
     /// "Approval needed" once per candidate and stage, to the stage's channels.
-    func announceApprovalsNeeded(_ plan: Plan, inputs: [PipelineInput]) throws {
-        for pipeline in plan.pipelines {
-            let spec = inputs.first { $0.name == pipeline.name }?.pipeline
+    func announceApprovalsNeeded(_ plan: Plan, inputs: [PipelineInput], skipping unchanged: Set<String> = []) throws {
+        var specs: [String: Pipeline]?
+        for pipeline in plan.pipelines
+        where !unchanged.contains(pipeline.name) && pipeline.stages.contains(where: { $0.phase == .waitingApproval }) {
+            if specs == nil {
+                let named = inputs.compactMap { input in input.pipeline.map { (input.name, $0) } }
+                specs = Dictionary(named, uniquingKeysWith: { $1 })
+            }
+            let spec = specs?[pipeline.name]
             for stage in pipeline.stages where stage.phase == .waitingApproval {
                 guard let desired = stage.desired, let channels = spec?.stage(named: stage.name)?.notify, !channels.isEmpty,
                     try firstTime("notify|approval.needed|\(pipeline.name)|\(stage.name)|\(desired)")
@@ -233,10 +239,10 @@ final class PassRecorder {
     }
 
     /// Stores each stage's phase; writes `gate.blocked` once per change of a stage's block.
-    func recordStagePhases(_ plan: Plan) throws {
+    func recordStagePhases(_ plan: Plan, skipping unchanged: Set<String> = []) throws {
         let blocking: Set<Phase> = [.waitingUpstream, .waitingApproval, .waitingWindow, .frozen, .failed, .invalid, .drifted]
         let stages = try store.stages()
-        for pipeline in plan.pipelines {
+        for pipeline in plan.pipelines where !unchanged.contains(pipeline.name) {
             for stage in pipeline.stages {
                 let key = StageKey(pipeline.name, stage.name)
                 let record = stages[key] ?? StageRecord(key: key)
