@@ -8,9 +8,12 @@ public enum SpecLocation {
 
     /// Whether the agent reads `path` (relative to the repository root) as a spec file.
     public static func isRead(_ path: String) -> Bool {
-        guard path.hasSuffix(".yaml") || path.hasSuffix(".yml") else { return false }
-        let first = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
-        return path.contains("/") && directories.contains(first)
+        // Bytes, not characters: the catalog asks for every file of the head (1,000s) after each push.
+        let bytes = Array(path.utf8)
+        guard bytes.count > 5, bytes.last != UInt8(ascii: "/") else { return false }
+        let yaml = bytes.suffix(5).elementsEqual(".yaml".utf8) || bytes.suffix(4).elementsEqual(".yml".utf8)
+        guard yaml, let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return false }
+        return directories.contains { $0.utf8.elementsEqual(bytes[..<slash]) }
     }
 
     /// `path` relative to the repository root, when `root` is the directory `validate` was given: a

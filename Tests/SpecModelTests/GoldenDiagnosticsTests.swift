@@ -112,4 +112,15 @@ struct ValidSpecTests {
         let inside = SpecCatalog(files: [("pipelines/dbt_project.yml", dbtProject)])
         #expect(inside.diagnostics.first?.message == "document 1 has no 'kind'; expected Pipeline or Approval")
     }
+
+    @Test("which paths the agent reads as specs")
+    func readPaths() {
+        let read = ["pipelines/a.yaml", "pipelines/team/b.yml", "approvals/x.yaml", "pipelines/é.yaml"]
+        let ignored = [
+            "a.yaml", "pipelines.yaml", "pipeline/a.yaml", "pipelines/a.yaml.bak", "pipelines/a.json", "docs/pipelines/a.yaml",
+            "approvalsx/a.yaml", "pipelines/", "", "/pipelines/a.yaml",
+        ]
+        for path in read { #expect(SpecLocation.isRead(path), "\(path)") }
+        for path in ignored { #expect(!SpecLocation.isRead(path), "\(path)") }
+    }
 }

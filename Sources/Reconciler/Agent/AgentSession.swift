@@ -186,7 +186,8 @@ public final class AgentSession {
     /// A floor rule that protected a stage of the last valid spec must still protect one: renaming `prod`
     /// to `production` would otherwise leave the floor behind. The operator moves the floor, not a committer.
     static func floorEscapes(_ catalog: SpecCatalog, valid: [String: ValidSpec], floor: ProtectFloor) -> [Diagnostic] {
-        catalog.pipelines.flatMap { document -> [Diagnostic] in
+        guard !floor.rules.isEmpty else { return [] }
+        return catalog.pipelines.flatMap { document -> [Diagnostic] in
             let name = document.pipeline.name
             guard let last = valid[name]?.pipeline else { return [] }
             /// Each rule index with the first stage it covers.

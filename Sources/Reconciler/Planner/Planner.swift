@@ -52,6 +52,7 @@ public enum Planner {
     ) -> (kept: [String: PlanMemo.Entry], facts: [String: PipelineFacts]) {
         var kept: [String: PlanMemo.Entry] = [:]
         var facts: [String: PipelineFacts] = [:]
+        kept.reserveCapacity(reusable.count)
         for pipelineInput in pipelines {
             guard let pipeline = pipelineInput.pipeline,
                 let approvals = input.approvals.facts(pipeline: pipeline.name)
