@@ -28,6 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let logger = Logger(label: "pipeline-agent")
+        try StartupChecks.refuseMisconfiguration(config, serving: !once)
         try AgentProcess.harden(stateDirectory: config.stateDirectory)
         // Held until the process exits; the kernel releases it even on kill -9.
         let lock = try StateDirectoryLock(directory: config.stateDirectory)
@@ -39,6 +40,8 @@ struct RunCommand: AsyncParsableCommand {
         let session = try AgentSession(config: config, logger: logger)
         try session.isolation.enforce(config.execution?.requireIsolation == true)
         FileHandle.standardError.write(Data("isolation: \(session.isolation.summary)\n".utf8))
+        try StartupChecks.refuseUnusableSource(session, logger: logger)
+        StartupChecks.summary(config, session: session, once: once, logger: logger)
         let loop = try ReconcileLoop(session: session, cancellation: runtime.cancellation)
         if once { return try runOnce(loop) }
         var services: [any Service] = [ReconcilerService(loop: loop, session: session, runtime: runtime, logger: logger)]

@@ -35,17 +35,28 @@ public struct AgentConfigCheck {
         catalog.pipelines.map { ($0.pipeline.name, $0.pipeline.spec.stages) }
     }
 
-    private mutating func checkSource() {
+    /// `repositoryPath`: whether a `source.url` path must be a directory now.
+    mutating func checkSource(repositoryPath: Bool = true) {
         let url = config.source.url
-        if !url.contains("://"), !url.hasPrefix("git@"), !isDirectory(config.resolve(url)) {
+        if repositoryPath, !url.contains("://"), !url.hasPrefix("git@"), !isDirectory(config.resolve(url)) {
             report(.error, "source.url", "source.url: \(config.resolve(url)) is not a directory; give a repository path or URL")
         }
         if let key = config.source.sshKey, !isReadableFile(config.resolve(key)) {
             report(.error, "source.sshKey", "source.sshKey: cannot read \(config.resolve(key))")
         }
+        // The agent takes candidates from its own branch only: a spec naming another is invalid under it.
+        let watched = config.source.branch ?? "main"
+        for document in catalog.pipelines where document.pipeline.spec.source.branch != watched {
+            let branch = document.pipeline.spec.source.branch
+            diagnostics.append(
+                Diagnostic(
+                    .error, file: document.file, at: document.locations["spec.source.branch"] ?? document.location,
+                    "source.branch '\(branch)' is not the branch this agent watches ('\(watched)', source.branch in "
+                        + "\(config.file)); the agent would keep this pipeline's last valid spec: set source.branch: \(watched)"))
+        }
     }
 
-    private mutating func checkTrust() {
+    mutating func checkTrust() {
         guard let trust = config.trust else {
             let needsApprovals = stagesByPipeline.contains { pipeline in
                 pipeline.stages.contains { floored(pipeline.pipeline, $0).requiredApprovals > 0 }
@@ -116,7 +127,7 @@ public struct AgentConfigCheck {
         return !floor.rules(pipeline: parts[0], stage: parts[1]).isEmpty
     }
 
-    private mutating func checkChannels() {
+    mutating func checkChannels() {
         let channels = config.notifications ?? [:]
         for (name, channel) in channels.sorted(by: { $0.key < $1.key }) {
             if channel.type == "pagerduty", channel.routingKeyEnv == nil {

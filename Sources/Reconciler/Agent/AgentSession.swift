@@ -116,6 +116,20 @@ public final class AgentSession {
         return result
     }
 
+    /// Whether the mirror holds the watched branch from an earlier fetch (a source failing now is an outage,
+    /// not a misconfiguration: the last good state stays in force).
+    public var hasLastGoodState: Bool {
+        (try? openRepository().branchTips()[branch]) != nil
+    }
+
+    /// Lists the source's refs and checks that the watched branch is there (nothing is fetched).
+    public func checkSource() throws {
+        let refs = try mirror.listRemoteRefs()
+        guard refs.contains(where: { $0.name == "refs/heads/\(branch)" }) else {
+            throw GitError(.unknownBranch, operation: "watch \(mirror.url)", message: "the remote has no branch '\(branch)'")
+        }
+    }
+
     func openRepository() throws -> GitRepository {
         if let repository { return repository }
         let opened = try mirror.open()
