@@ -17,7 +17,7 @@ struct AuditExportCommand: ParsableCommand {
     @OptionGroup var options: ConfigOptions
     @OptionGroup var filter: AuditFilterOptions
 
-    @Option(help: "Export format: csv or json.")
+    @Option(name: [.short, .long], help: "Export format: csv or json.")
     var output: Format
 
     func run() throws {

@@ -13,7 +13,7 @@ struct AuditLogCommand: ParsableCommand {
     @OptionGroup var options: ConfigOptions
     @OptionGroup var filter: AuditFilterOptions
 
-    @Option(help: "Output format: text or json.")
+    @Option(name: [.short, .long], help: "Output format: text or json.")
     var output: OutputFormat = .text
 
     func run() throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reconciler
 
 /// The `pipeline-agent` executable: parses the command line and hands over to one subcommand.
 @main
@@ -13,11 +14,11 @@ struct PipelineAgentCommand: AsyncParsableCommand {
 
             Exit status: 0 success, 1 the command's check failed, 2 usage error. Docs: docs/ in the repository.
             """,
-        version: "0.1.0",
+        version: BuildInfo.releaseVersion,
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ApproveCommand.self,
             ApprovalDigestCommand.self,
-            AuditCommand.self, StateCommand.self, SchemaCommand.self,
+            AuditCommand.self, StateCommand.self, SchemaCommand.self, VersionCommand.self,
         ]
     )
 

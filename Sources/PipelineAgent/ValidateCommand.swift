@@ -29,7 +29,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Also check this agent config file against the specs under DIR.")
     var config: String?
 
-    @Option(help: "Output format: text or json.")
+    @Option(name: [.short, .long], help: "Output format: text or json.")
     var output: OutputFormat = .text
 
     func validate() throws {

@@ -129,6 +129,7 @@ struct DaemonTests {
         let metrics = try agent.curl("http://127.0.0.1:\(port)/metrics").body
         #expect(metrics.contains(#"pipeline_agent_promotions_total{pipeline="shop",stage="dev",result="succeeded"}"#))
         #expect(metrics.contains("pipeline_agent_reconcile_passes_total"))
+        #expect(metrics.contains(#"pipeline_agent_build_info{version="0.1.0",libgit2=""#), "\(metrics.prefix(2000))")
         #expect(metrics.contains(#"pipeline_agent_stage_phase{pipeline="shop",stage="dev",phase="InSync"} 1"#))
         let status = try agent.curl("http://127.0.0.1:\(port)/api/v1/status").body
         #expect(status.contains(v2))

@@ -72,4 +72,21 @@ struct ValidateCommandTests {
         let validate = try runAgent("validate", "--help")
         #expect(validate.stdout.contains("Exit status: 0 valid"))
     }
+
+    @Test("version names the release and the linked libraries; -o is --output")
+    func version() throws {
+        let text = try runAgent("version")
+        #expect(text.status == 0)
+        for line in ["pipeline-agent 0.1.0", "libgit2  1.", "libcurl  ", "sqlite   3."] {
+            #expect(text.stdout.contains(line), "\(text.stdout)")
+        }
+        let json = try runAgent("version", "-o", "json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: String])
+        #expect(object["version"] == "0.1.0")
+        #expect(object["libgit2"]?.split(separator: ".").count == 3, "\(object)")
+        #expect(try runAgent("--version").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+        let scratch = try Scratch()
+        try scratch.write("pipelines/x.yaml", "kind: Pipeline\n")
+        #expect(try runAgent("validate", "-o", "json", scratch.path).stdout.hasPrefix("{"))
+    }
 }

@@ -29,6 +29,13 @@ final class AgentMetrics: @unchecked Sendable {
             buckets: buckets + [.seconds(60), .seconds(600)])
         auditRecords = registry.makeCounter(descriptor: Self.name("audit_records", "total", "Audit records written"))
         approvalsPending = registry.makeGauge(descriptor: Self.name("approvals_pending", "", "Stages waiting for approvals"))
+        let build = BuildInfo.current()
+        registry.makeGauge(
+            descriptor: Self.name("build", "info", "The build: release and linked libraries (always 1)"),
+            labels: [
+                ("version", build.version), ("libgit2", build.libgit2), ("libcurl", build.libcurl), ("sqlite", build.sqlite),
+            ]
+        ).set(Int64(1))
     }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
