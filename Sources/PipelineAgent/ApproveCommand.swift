@@ -11,7 +11,10 @@ struct ApproveCommand: ParsableCommand {
             Writes approvals/<pipeline>/<stage>/<candidate12>-<approver>.yaml and signs it with \
             `ssh-keygen -Y sign -n pipeline-agent`, producing <file>.sig. Push it (or open a PR) to the \
             watched branch; the agent checks the signature against its own allowed_signers. \
-            See docs/approvals.md for doing the same with plain ssh-keygen.
+            Refused (exit 1, nothing written): an unknown pipeline or stage, an invalid spec, a commit that is \
+            not a candidate of the pipeline (not on the first-parent history of its branch in --repo, or \
+            changing nothing under its source.paths), and with --allowed-signers a signature that would not \
+            verify for --approver. See docs/approvals.md for doing the same with plain ssh-keygen.
             """
     )
 
@@ -24,6 +27,8 @@ struct ApproveCommand: ParsableCommand {
     @Option(help: "Why you approve.") var comment: String?
     @Option(help: "When the approval stops counting (RFC 3339, e.g. 2026-12-01T00:00:00Z).") var expires: String?
     @Flag(help: "Commit the file and its signature.") var commit = false
+    @Option(help: "The agent's allowed_signers file: refuse (and write nothing) unless the signature verifies for --approver.")
+    var allowedSigners: String?
 
     func run() throws {
         var expiry: Date?
@@ -33,9 +38,10 @@ struct ApproveCommand: ParsableCommand {
             }
             expiry = parsed
         }
-        let request = ApprovalRequest(
+        var request = ApprovalRequest(
             repository: repo, pipeline: pipeline, stage: stage, candidate: candidate, approver: approver, key: key,
             comment: comment, expires: expiry, commit: commit)
+        request.allowedSigners = allowedSigners
         do {
             let path = try ApprovalAuthoring.write(request)
             print("wrote \(path) and \(path).sig\(commit ? ", committed" : "")")

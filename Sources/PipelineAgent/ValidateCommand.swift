@@ -17,7 +17,11 @@ struct ValidateCommand: ParsableCommand {
             names (source path, sshKey, a readable allowed_signers with well-formed lines), channels, \
             secrets granted to no stage (warning), protect rules that match no stage or can never be met \
             (errors), and, located in the spec, every stage the floor makes stricter than its spec \
-            (warnings: the agent runs at the floor).
+            (warnings: the agent runs at the floor) and every spec naming another branch than the \
+            config's (error). With trust.allowedSigners, each approval file is checked as the agent will \
+            judge it: its signature must verify for its approver (error), it must name a pipeline and \
+            stage defined here (error), and one bound to an older version of its stage no longer counts \
+            (warning) — so a pull request check catches a bad approval before it merges.
 
             Exit status: 0 valid (warnings allowed), 1 invalid or no specs found, 2 usage error.
             """
@@ -59,13 +63,15 @@ extension ValidateCommand {
         guard let config else { return [] }
         switch AgentConfigLoader.load(path: config) {
         case .success(let loaded):
+            var found = AgentConfigCheck.diagnostics(for: loaded, catalog: catalog)
+            if let trust = loaded.trust {
+                found += ApprovalFileCheck.diagnostics(catalog, allowedSigners: loaded.resolve(trust.allowedSigners))
+            }
             let isolation = StepIsolation.resolve(loaded.execution)
-            guard !isolation.isComplete else { return AgentConfigCheck.diagnostics(for: loaded, catalog: catalog) }
+            guard !isolation.isComplete else { return found }
             let at = loaded.locations["execution"] ?? .start
             let severity: Severity = loaded.execution?.requireIsolation == true ? .error : .warning
-            return AgentConfigCheck.diagnostics(for: loaded, catalog: catalog) + [
-                Diagnostic(severity, file: config, at: at, "on this host, \(isolation.summary)")
-            ]
+            return found + [Diagnostic(severity, file: config, at: at, "on this host, \(isolation.summary)")]
         case .failure(let error): return error.diagnostics
         }
     }

@@ -134,4 +134,75 @@ struct ApprovalEndToEndTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("is not a commit of the repository"))
     }
+
+    @Test("approve refuses what the agent would never count: unknown stage, not a candidate, another principal's key")
+    func refusesWhatWouldNotCount() throws {
+        let (fixture, keys) = try Self.world()
+        let candidate = try fixture.git.git("rev-parse", "HEAD")
+        func approve(
+            _ stage: String, _ commit: String, as approver: String, key: String, _ extra: [String] = []
+        ) throws
+            -> ProcessResult
+        {
+            try runProcess(
+                [
+                    agentBinary(), "approve", "--repo", fixture.git.path, "--pipeline", "shop", "--stage", stage,
+                    "--candidate", commit, "--approver", approver, "--key", "\(keys)/\(key)",
+                ] + extra)
+        }
+        let unknownStage = try approve("production", candidate, as: "alice@acme.test", key: "alice")
+        #expect(unknownStage.status == 1)
+        #expect(unknownStage.stderr.contains("has no stage 'production' (stages: dev, staging, prod)"), "\(unknownStage.stderr)")
+        // A commit that touches nothing under app/**: on the branch, but not a candidate of shop.
+        let docs = try fixture.push("docs only", files: ["README.md": "hello\n"])
+        let notCandidate = try approve("prod", docs, as: "alice@acme.test", key: "alice")
+        #expect(notCandidate.status == 1)
+        #expect(notCandidate.stderr.contains("changes nothing under shop's source.paths (app/**)"), "\(notCandidate.stderr)")
+        // A commit on a side branch, never merged: not on main's first-parent history.
+        try fixture.git.git("checkout", "-q", "-b", "side")
+        let side = try fixture.git.commit("side", files: ["app/version.txt": "side\n"])
+        try fixture.git.git("checkout", "-q", "main")
+        let unmerged = try approve("prod", side, as: "alice@acme.test", key: "alice")
+        #expect(unmerged.stderr.contains("is not on the first-parent history of main"), "\(unmerged.stderr)")
+        // Bob's key signing as alice: refused against the agent's allowed_signers, and nothing is left behind.
+        let signers = fixture.git.scratch.sub("allowed_signers")
+        let forged = try approve("prod", candidate, as: "alice@acme.test", key: "bob", ["--allowed-signers", signers])
+        #expect(forged.status == 1)
+        #expect(forged.stderr.contains("signed by bob@acme.test's key, not by alice@acme.test"), "\(forged.stderr)")
+        #expect(try fixture.git.git("status", "--porcelain").isEmpty, "nothing written")
+        let honest = try approve("prod", candidate, as: "alice@acme.test", key: "alice", ["--allowed-signers", signers])
+        #expect(honest.status == 0, "\(honest.stderr)")
+    }
+
+    @Test("validate --config judges approval files as the agent will: a forged or unsigned one fails the PR check")
+    func validateApprovalFiles() throws {
+        let (fixture, keys) = try Self.world()
+        let candidate = try fixture.git.git("rev-parse", "HEAD")
+        let approve = try runProcess([
+            agentBinary(), "approve", "--repo", fixture.git.path, "--pipeline", "shop", "--stage", "prod", "--candidate",
+            candidate, "--approver", "alice@acme.test", "--key", "\(keys)/alice",
+        ])
+        #expect(approve.status == 0, "\(approve.stderr)")
+        func validate() throws -> String {
+            let result = try runAgent("validate", "--config", fixture.configPath, fixture.git.path)
+            return "exit \(result.status)\n\(result.stdout)\(result.stderr)"
+        }
+        let clean = try validate()
+        #expect(clean.hasPrefix("exit 0"), "\(clean)")
+        // Mallory copies alice's file as carol's and signs it with bob's key.
+        let forged = "\(fixture.git.path)/approvals/shop/prod/forged.yaml"
+        let original = "\(fixture.git.path)/approvals/shop/prod/\(candidate.prefix(12))-alice-acme.test.yaml"
+        let text = try String(contentsOfFile: original, encoding: .utf8)
+        try text.replacingOccurrences(of: "approver: alice@acme.test", with: "approver: carol@acme.test")
+            .write(toFile: forged, atomically: true, encoding: .utf8)
+        try sh("ssh-keygen", "-q", "-Y", "sign", "-f", "\(keys)/bob", "-n", "pipeline-agent", forged)
+        try text.write(toFile: "\(fixture.git.path)/approvals/shop/prod/unsigned.yaml", atomically: true, encoding: .utf8)
+        let report = try validate()
+        #expect(report.hasPrefix("exit 1"), "\(report)")
+        #expect(
+            report.contains("forged.yaml:2:1: error: the signature does not count: signed by bob@acme.test's key"),
+            "\(report)")
+        #expect(report.contains("unsigned.yaml:2:1: error: no signature next to it"), "\(report)")
+        #expect(!report.contains("alice-acme.test.yaml:"), "the honest file passes: \(report)")
+    }
 }

@@ -13,6 +13,9 @@ public struct ApprovalRequest: Sendable {
     public var comment: String?
     public var expires: Date?
     public var commit: Bool
+    /// The agent's `allowed_signers`, when the approver has it: the signature is checked against it for
+    /// `approver` before anything is committed.
+    public var allowedSigners: String?
 
     public init(
         repository: String, pipeline: String, stage: String, candidate: String, approver: String, key: String,
@@ -45,8 +48,9 @@ public enum ApprovalAuthoring {
 
     /// Writes and signs the file (and commits both when asked); returns the file's path in the repository.
     public static func write(_ request: ApprovalRequest) throws -> String {
-        try checkCandidate(request)
-        let stage = try boundStage(repository: request.repository, pipeline: request.pipeline, stage: request.stage)
+        let id = try checkCommit(request)
+        let (pipeline, stage) = try bound(repository: request.repository, pipeline: request.pipeline, stage: request.stage)
+        try ApprovalCandidacy.check(id, of: pipeline, in: try GitRepository.open(at: request.repository))
         let relative = path(for: request)
         let file = "\(request.repository)/\(relative)"
         try FileManager.default.createDirectory(
@@ -56,6 +60,9 @@ public enum ApprovalAuthoring {
         try run(
             #"ssh-keygen -q -Y sign -f "$PA_KEY" -n pipeline-agent "$PA_FILE""#, ["PA_KEY": request.key, "PA_FILE": file],
             in: request.repository)
+        if let signers = request.allowedSigners {
+            try ApprovalCandidacy.verifySignature(file: file, principal: request.approver, allowedSigners: signers)
+        }
         if request.commit {
             let message = "Approve \(request.candidate.prefix(12)) for \(request.pipeline)/\(request.stage) (\(request.approver))"
             try run(
@@ -85,6 +92,10 @@ public enum ApprovalAuthoring {
     /// The stage an approval for `pipeline`/`stage` vouches for, from the specs in a working copy of the
     /// watched repository; refuses a pipeline or stage that is not there, or a spec that is invalid.
     public static func boundStage(repository: String, pipeline: String, stage: String) throws -> Stage {
+        try bound(repository: repository, pipeline: pipeline, stage: stage).stage
+    }
+
+    static func bound(repository: String, pipeline: String, stage: String) throws -> (pipeline: Pipeline, stage: Stage) {
         let catalog = try SpecDirectory.catalog(under: URL(fileURLWithPath: repository), display: repository)
         guard let document = catalog.pipelines.first(where: { $0.pipeline.name == pipeline }) else {
             let known = catalog.pipelines.map(\.pipeline.name).sorted().joined(separator: ", ")
@@ -99,10 +110,10 @@ public enum ApprovalAuthoring {
             let known = document.pipeline.spec.stages.map(\.name).joined(separator: ", ")
             throw ApprovalAuthoringError(description: "pipeline \(pipeline) has no stage '\(stage)' (stages: \(known))")
         }
-        return found
+        return (document.pipeline, found)
     }
 
-    private static func checkCandidate(_ request: ApprovalRequest) throws {
+    private static func checkCommit(_ request: ApprovalRequest) throws -> ObjectID {
         guard let id = ObjectID(hex: request.candidate), id.hex == request.candidate else {
             throw ApprovalAuthoringError(
                 description: "--candidate must be a full 40-character lowercase commit id, not '\(request.candidate)'")
@@ -112,6 +123,7 @@ public enum ApprovalAuthoring {
             throw ApprovalAuthoringError(
                 description: "\(request.candidate) is not a commit of the repository \(request.repository)")
         }
+        return id
     }
 
     private static func run(_ command: String, _ variables: [String: String], in directory: String) throws {
