@@ -25,7 +25,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "One fetch, reconcile until quiescent, then exit.")
     var once = false
 
+    @Option(help: "Least severe service-log lines written: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Service-log format on standard error: text, or json (one object a line).")
+    var logFormat: LogFormat = .text
+
     func run() async throws {
+        LogSetup.bootstrap(level: logLevel, format: logFormat)
         let config = try options.load()
         let logger = Logger(label: "pipeline-agent")
         try StartupChecks.refuseMisconfiguration(config, serving: !once)
@@ -39,7 +46,8 @@ struct RunCommand: AsyncParsableCommand {
             shutdownGrace: .milliseconds(config.shutdownGrace?.milliseconds ?? 10_000))
         let session = try AgentSession(config: config, logger: logger)
         try session.isolation.enforce(config.execution?.requireIsolation == true)
-        FileHandle.standardError.write(Data("isolation: \(session.isolation.summary)\n".utf8))
+        // In JSON, every line must be an object: the start-up summary carries the isolation then.
+        if logFormat == .text { FileHandle.standardError.write(Data("isolation: \(session.isolation.summary)\n".utf8)) }
         try StartupChecks.refuseUnusableSource(session, logger: logger)
         StartupChecks.summary(config, session: session, once: once, logger: logger)
         let loop = try ReconcileLoop(session: session, cancellation: runtime.cancellation)

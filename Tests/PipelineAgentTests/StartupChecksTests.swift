@@ -77,3 +77,35 @@ struct StartupChecksTests {
         #expect(!run.stderr.contains("hunter2-secret-value"))
     }
 }
+
+@Suite("The service log")
+struct ServiceLogTests {
+    @Test("--log-format json: every line an object; a line per promotion decision, with its stage; never a secret")
+    func jsonLines() throws {
+        // The step prints the file and fails on "bad": its last line becomes the failure's reason.
+        let stage = [
+            "    - name: dev", "      steps:",
+            #"        - {name: deploy, run: 'cat app/version.txt; ! grep -q bad app/version.txt'}"#,
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(
+            stages: stage, extraConfig: "secrets: {db: {env: PA_TEST_LOG_SECRET, stages: [\"shop/dev\"]}}\n")
+        let secret = "s3cr3t-\(UUID().uuidString.prefix(8))"
+        let env = ["PA_ROOT": fixture.root, "PA_TEST_LOG_SECRET": secret]
+        #expect(try fixture.agent("run", "--once", "--log-format", "json", environment: env).status == 0)
+        try fixture.push("bad", files: ["app/version.txt": "bad \(secret)\n"])
+        let run = try fixture.agent("run", "--once", "--log-format", "json", "--log-level", "debug", environment: env)
+        let lines = run.stderr.split(separator: "\n").filter { !$0.isEmpty }
+        let objects = try lines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+        }
+        let failed = try #require(objects.first { $0["message"] as? String == "promotion.failed" }, "\(lines)")
+        #expect(failed["level"] as? String == "error" && failed["pipeline"] as? String == "shop")
+        #expect(failed["stage"] as? String == "dev")
+        #expect((failed["reason"] as? String)?.contains("bad") == true, "\(failed)")
+        #expect(objects.contains { $0["message"] as? String == "promotion.started" })
+        #expect(objects.contains { ($0["time"] as? String)?.hasSuffix("Z") == true })
+        #expect(!run.stderr.contains(secret), "the secret reached the log")
+        let quiet = try fixture.agent("run", "--once", "--log-level", "error", environment: env)
+        #expect(!quiet.stderr.contains("pipeline-agent starting"), "info is below error: \(quiet.stderr)")
+    }
+}

@@ -27,6 +27,8 @@ public final class Recorder: @unchecked Sendable {
     private let gate: NSLock
     /// Once-keys already in the store: an idle pass then writes nothing to SQLite.
     private var knownOnce: Set<String> = []
+    /// A service-log line for each decision an operator watches for, once it is recorded.
+    private let decisions: DecisionLog
 
     /// Opens the audit log in the state directory (verifying it) and the notification channels.
     public init(
@@ -36,6 +38,7 @@ public final class Recorder: @unchecked Sendable {
         let log = try AuditLog(
             directory: config.stateDirectory, anchors: store, redactor: redactor, logger: logger, clock: clock)
         let gate = NSLock()
+        decisions = DecisionLog(logger: logger, redactor: redactor)
         self.log = log
         self.store = store
         self.gate = gate
@@ -71,6 +74,7 @@ public final class Recorder: @unchecked Sendable {
         _ = try gate.withLock {
             try log.append(events) { anchor in try store.commit(changes, anchor: anchor) }
         }
+        decisions.log(events)
     }
 
     /// A change with no record of its own (a phase, a marker, a cache): it explains nothing by itself.
@@ -92,7 +96,9 @@ public final class Recorder: @unchecked Sendable {
         try gate.withLock {
             let promotion = try store.startPromotion(
                 action.key, candidate: action.candidate, previous: action.previous, specDigest: specDigest, at: at)
-            try log.append(announce(promotion))
+            let event = announce(promotion)
+            try log.append(event)
+            decisions.log([event])
             return promotion
         }
     }
