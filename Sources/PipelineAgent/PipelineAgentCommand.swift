@@ -18,7 +18,8 @@ struct PipelineAgentCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ApproveCommand.self,
             ApprovalDigestCommand.self,
-            AuditCommand.self, StateCommand.self, SchemaCommand.self, VersionCommand.self,
+            HistoryCommand.self, LogsCommand.self, AuditCommand.self, StateCommand.self, SchemaCommand.self,
+            VersionCommand.self,
         ]
     )
 
