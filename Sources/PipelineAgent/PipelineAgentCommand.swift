@@ -18,7 +18,7 @@ struct PipelineAgentCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ApproveCommand.self,
             ApprovalDigestCommand.self,
-            HistoryCommand.self, LogsCommand.self, AuditCommand.self, StateCommand.self, SchemaCommand.self,
+            RetryCommand.self, HistoryCommand.self, LogsCommand.self, AuditCommand.self, StateCommand.self, SchemaCommand.self,
             VersionCommand.self,
         ]
     )

@@ -38,4 +38,47 @@ struct OperatorCommandsTests {
         #expect(!logs.stdout.contains("token=\n"), "the step saw its secret, and the log shows it redacted")
         #expect(try fixture.agent("logs", "--promotion", "99").status == 1)
     }
+
+    @Test("retry: a failed candidate is promoted again only when asked, the request audited with who asked")
+    func retry() throws {
+        let stage = [
+            "    - name: dev", "      steps:", #"        - {name: deploy, run: 'true'}"#,
+            "      verify:", #"        - {name: db-up, run: 'test -e "$PA_ROOT/db-up"'}"#,
+        ].joined(separator: "\n")
+        let fixture = try AgentFixture(stages: stage)
+        let env = ["PA_ROOT": fixture.root]
+        let candidate = try fixture.git.git("rev-parse", "HEAD")
+        #expect(try fixture.agent("run", "--once", environment: env).status == 1)
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0, "nothing new: the failure stands")
+        #expect(try fixture.auditTypes().filter { $0 == "promotion.started" }.count == 1)
+        #expect(try fixture.status()["dev"]?["phase"] as? String == "Failed")
+
+        #expect(FileManager.default.createFile(atPath: "\(fixture.root)/db-up", contents: Data()))
+        let asked = try fixture.agent("retry", "--pipeline", "shop", "--stage", "dev", "--by", "alice", "--reason", "db fixed")
+        #expect(asked.status == 0, "\(asked.stderr)")
+        #expect(asked.stdout.contains("asked to retry \(candidate.prefix(12)) on shop/dev"), "\(asked.stdout)")
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(try fixture.status()["dev"]?["current"] as? String == candidate)
+        let records = try fixture.agent("audit", "log", "--output", "json").stdout.split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let request = try #require(records.first { $0["type"] as? String == "promotion.retryRequested" })
+        #expect(request["actor"] as? String == "alice" && request["candidate"] as? String == candidate)
+        #expect((request["detail"] as? [String: Any])?["reason"] as? String == "db fixed")
+        #expect(records.filter { $0["type"] as? String == "promotion.succeeded" }.count == 1)
+
+        // Nothing failed now: the command refuses, and a request written by hand is refused by the agent.
+        let again = try fixture.agent("retry", "--pipeline", "shop", "--stage", "dev", "--reason", "again")
+        #expect(again.status == 1 && again.stderr.contains("is succeeded, not failed"), "\(again.stderr)")
+        try FileManager.default.createDirectory(
+            atPath: "\(fixture.root)/state/requests", withIntermediateDirectories: true)
+        let forged =
+            #"{"pipeline":"shop","stage":"dev","candidate":"\#(candidate)","by":"mallory","reason":"x","#
+            + #""at":"2026-11-27T00:00:00Z"}"#
+        try forged.write(toFile: "\(fixture.root)/state/requests/retry-1-forged.json", atomically: true, encoding: .utf8)
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        #expect(try fixture.auditTypes().filter { $0 == "promotion.started" }.count == 2, "no promotion for it")
+        #expect(try fixture.auditTypes().contains("promotion.retryRefused"))
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/state/requests/retry-1-forged.json"))
+    }
 }

@@ -28,6 +28,7 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
 
     func stages() throws -> [StageKey: StageRecord] { try inner.stages() }
     func promotions() throws -> [PromotionRecord] { try inner.promotions() }
+    func retries() throws -> [RetryRecord] { try inner.retries() }
     func stagesAndPromotions() throws -> (stages: [StageKey: StageRecord], promotions: [PromotionRecord]) {
         try inner.stagesAndPromotions()
     }
@@ -100,6 +101,7 @@ final class WriteWatchingStore: StateStore, @unchecked Sendable {
         case .planPipelines: return "planPipelines"
         case .sourceState: return "sourceState"
         case .validSpec: return "validSpec"
+        case .retry: return "retry"
         }
     }
 }

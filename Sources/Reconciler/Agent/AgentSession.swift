@@ -257,11 +257,15 @@ public final class AgentSession {
         let (inputs, catalog, head) = (gathered.inputs, gathered.catalog, gathered.head)
         let (stages, promotions) = try store.stagesAndPromotions()
         let approvals = try approvals(now: now)
+        var retries: [StageKey: [String: Date]] = [:]
+        for retry in try store.retries() { retries[retry.key, default: [:]][retry.candidate] = retry.requestedAt }
         let observed = observer.observe(inputs, stages: stages, repository: try openRepository(), skip: stageBusy)
+        var input = PlanInput(
+            pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: now, observed: observed,
+            floor: floor)
+        input.retries = retries
         return PassSnapshot(
-            input: PlanInput(
-                pipelines: inputs, stages: stages, promotions: promotions, approvals: approvals, now: now, observed: observed,
-                floor: floor),
+            input: input,
             approvals: approvals, catalog: catalog, head: head, newlyValid: gathered.newlyValid)
     }
 

@@ -99,6 +99,27 @@ public final class ReconcileLoop {
         recovered = true
     }
 
+    /// Records the retries operators asked for since the last pass (and refuses those with nothing to retry);
+    /// returns whether there were any. A request is removed only once recorded.
+    private func takeRetryRequests() throws -> Bool {
+        guard !session.readOnly else { return false }
+        let pending = RetryRequests.pending(stateDirectory: session.config.stateDirectory)
+        for (file, request) in pending {
+            if let request {
+                do {
+                    let candidate = try RetryRequests.candidate(for: request, in: session.store)
+                    try passRecorder.retryRequested(request, candidate: candidate)
+                } catch let refusal as RetryRefusal {
+                    try passRecorder.retryRefused(request, because: refusal.description)
+                }
+            } else {
+                session.logger.warning("dropping an unreadable retry request", metadata: ["file": "\(file)"])
+            }
+            try? FileManager.default.removeItem(atPath: file)
+        }
+        return !pending.isEmpty
+    }
+
     /// Once a day: removes the step logs of promotions finished longer ago than `state.logRetention`,
     /// after recording which (`logs.pruned`).
     private func pruneLogsIfDue(now: Date) throws {
@@ -154,6 +175,7 @@ public final class ReconcileLoop {
         }
         try recoverIfNeeded()
         try pruneLogsIfDue(now: session.clock())
+        if try takeRetryRequests() { quiet = nil }
         let (healthChanged, nextHealthCheck) = try checkHealth(now: session.clock())
         summary.nextHealthCheck = nextHealthCheck
         let tips = try session.openRepository().branchTips()

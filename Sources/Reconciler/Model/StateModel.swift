@@ -155,3 +155,21 @@ public struct StepRunRecord: Sendable, Hashable {
     public var logPath: String?
     public var result: String
 }
+
+/// An operator's explicit retry of a failed candidate on a stage: failures of that candidate there
+/// before `requestedAt` no longer block it (every gate still applies).
+public struct RetryRecord: Sendable, Hashable, Codable {
+    public var key: StageKey
+    public var candidate: String
+    public var requestedAt: Date
+    public var requestedBy: String
+    public var reason: String
+
+    public init(key: StageKey, candidate: String, requestedAt: Date, requestedBy: String, reason: String) {
+        self.key = key
+        self.candidate = candidate
+        self.requestedAt = requestedAt
+        self.requestedBy = requestedBy
+        self.reason = reason
+    }
+}

@@ -93,6 +93,8 @@ public struct PlanInput: Sendable {
     public var observed: [StageKey: String]
     /// The agent config's `protect` rules: each stage runs at the stricter of its spec and this floor.
     public var floor: ProtectFloor
+    /// When an operator last asked to retry each candidate on each stage (`pipeline-agent retry`).
+    public var retries: [StageKey: [String: Date]] = [:]
 
     public init(
         pipelines: [PipelineInput], stages: [StageKey: StageRecord], promotions: [PromotionRecord],

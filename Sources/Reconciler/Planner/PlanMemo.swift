@@ -12,6 +12,8 @@ struct PipelineFacts: Equatable, Sendable {
     let observed: [String?]
     /// What the approval rules judge this pipeline's stages from.
     let approvals: ApprovalFacts
+    /// Operators' retries on each stage, in spec order.
+    let retries: [[String: Date]?]
 }
 
 extension PipelineFacts {
@@ -26,7 +28,9 @@ extension PipelineFacts {
         else { return false }
         for (index, stage) in pipeline.spec.stages.enumerated() {
             let key = StageKey(pipeline.name, stage.name)
-            guard records[index] == input.stages[key], observed[index] == input.observed[key] else { return false }
+            guard records[index] == input.stages[key], observed[index] == input.observed[key],
+                retries[index] == input.retries[key]
+            else { return false }
         }
         return true
     }

@@ -33,7 +33,7 @@ public enum Planner {
                 plan.actions += entry.actions
                 continue
             }
-            let history = PromotionHistory(promotions[pipeline.name] ?? [])
+            let history = PromotionHistory(promotions[pipeline.name] ?? [], retries: input.retries)
             let (stages, actions) = planStages(of: pipeline, pipelineInput, input: input, history: history)
             let pipelinePlan = PipelinePlan(name: pipeline.name, stages: stages)
             if let current = facts[pipeline.name] {
@@ -69,7 +69,8 @@ public enum Planner {
                 records: pipeline.spec.stages.map { input.stages[StageKey(pipeline.name, $0.name)] },
                 promotions: stamp,
                 observed: pipeline.spec.stages.map { input.observed[StageKey(pipeline.name, $0.name)] },
-                approvals: approvals)
+                approvals: approvals,
+                retries: pipeline.spec.stages.map { input.retries[StageKey(pipeline.name, $0.name)] })
         }
         return (kept, facts)
     }
@@ -125,9 +126,17 @@ struct PromotionHistory {
 
     /// An interrupted promotion (the agent stopped or died) is retried once; a second interruption of
     /// the same candidate and spec counts as a failure, so a step that kills the agent cannot loop.
-    init(_ promotions: [PromotionRecord]) {
+    /// `retries`: a failure (or interruption) of a candidate that ended before an operator's retry of it on
+    /// that stage no longer counts.
+    init(_ promotions: [PromotionRecord], retries: [StageKey: [String: Date]] = [:]) {
         var interruptions: [String: Int] = [:]
         for promotion in promotions {
+            if let retried = retries[promotion.key]?[promotion.candidate],
+                (promotion.endedAt ?? promotion.startedAt) <= retried, promotion.status != .succeeded,
+                promotion.status != .running
+            {
+                continue
+            }
             switch promotion.status {
             case .succeeded:
                 verified[promotion.key, default: [:]][promotion.candidate] = promotion.endedAt ?? promotion.startedAt

@@ -149,6 +149,27 @@ final class PassRecorder {
             to: channels().sorted())
     }
 
+    /// An operator's retry: recorded with them as the actor, then in force for the planner.
+    func retryRequested(_ request: RetryRequest, candidate: String) throws {
+        let key = StageKey(request.pipeline, request.stage)
+        try recorder.record(
+            AuditEvent(
+                "promotion.retryRequested", pipeline: request.pipeline, stage: request.stage, candidate: candidate,
+                actor: request.by,
+                detail: ["reason": .string(request.reason), "requestedAt": .string(AuditTime.format(request.at))]),
+            then: .retry(
+                RetryRecord(
+                    key: key, candidate: candidate, requestedAt: clock(), requestedBy: request.by, reason: request.reason)))
+    }
+
+    /// A retry request the agent would not act on, and why.
+    func retryRefused(_ request: RetryRequest, because reason: String) throws {
+        try recorder.record(
+            AuditEvent(
+                "promotion.retryRefused", pipeline: request.pipeline, stage: request.stage, candidate: request.candidate,
+                actor: request.by, detail: ["reason": .string(reason), "request": .string(request.reason)]))
+    }
+
     /// The approvals a promotion relied on were revoked between the plan and its start.
     func approvalsNoLongerHold(_ action: PromotionAction, _ status: ApprovalStatus) throws {
         try recorder.record(

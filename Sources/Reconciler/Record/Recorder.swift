@@ -13,6 +13,8 @@ public enum StateChange: Sendable {
     case planPipelines(changed: [String: String], removed: [String])
     case sourceState(SourceState)
     case validSpec(ValidSpec)
+    /// An operator asked to retry a failed candidate (`pipeline-agent retry`).
+    case retry(RetryRecord)
 }
 
 /// The one writer of what the agent did: the audit log, the state store and the notification

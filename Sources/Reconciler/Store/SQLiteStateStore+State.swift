@@ -245,6 +245,30 @@ extension SQLiteStateStore {
         case .planPipelines(let changed, let removed): try savePlanPipelines(in: db, changed, removed: removed)
         case .sourceState(let state): try saveSourceState(in: db, state)
         case .validSpec(let spec): try saveValidSpec(in: db, spec)
+        case .retry(let retry): try saveRetry(in: db, retry)
         }
+    }
+}
+
+extension SQLiteStateStore {
+    public func retries() throws -> [RetryRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM retries ORDER BY requested_at").map { row in
+                RetryRecord(
+                    key: StageKey(row["pipeline"], row["stage"]), candidate: row["candidate"],
+                    requestedAt: row["requested_at"], requestedBy: row["requested_by"], reason: row["reason"])
+            }
+        }
+    }
+
+    static func saveRetry(in db: Database, _ retry: RetryRecord) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO retries (pipeline, stage, candidate, requested_at, requested_by, reason)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                retry.key.pipeline, retry.key.stage, retry.candidate, retry.requestedAt, retry.requestedBy, retry.reason,
+            ])
     }
 }

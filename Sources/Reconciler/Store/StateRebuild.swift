@@ -36,6 +36,10 @@ public enum StateRebuild {
         var open = Set<Int64>()
         var stages = Set<String>()
         for record in records {
+            if record.type == "promotion.retryRequested" {
+                try replayRetry(record, into: db)
+                continue
+            }
             guard case .int(let id)? = record.detail["promotionId"], let pipeline = record.pipeline,
                 let stage = record.stage, let candidate = record.candidate
             else { continue }
@@ -70,6 +74,17 @@ public enum StateRebuild {
         summary.stages = stages.count
         summary.unfinished = open.count
         return summary
+    }
+
+    /// An operator's retry stays in force after a rebuild: the failure it lifted must not block again.
+    private static func replayRetry(_ record: AuditRecord, into db: Database) throws {
+        guard let pipeline = record.pipeline, let stage = record.stage, let candidate = record.candidate else { return }
+        let time = AuditTime.parse(record.time) ?? Date(timeIntervalSince1970: 0)
+        try SQLiteStateStore.saveRetry(
+            in: db,
+            RetryRecord(
+                key: StageKey(pipeline, stage), candidate: candidate, requestedAt: time, requestedBy: record.actor,
+                reason: record.detail["reason"]?.stringValue ?? ""))
     }
 }
 

@@ -71,6 +71,8 @@ public protocol StateReader: Sendable {
     /// Stages and promotions read together, as of one moment: read one after the other, a promotion that
     /// ended in between shows as verified while its stage still runs the old candidate (and was planned again).
     func stagesAndPromotions() throws -> (stages: [StageKey: StageRecord], promotions: [PromotionRecord])
+    /// Operators' retries of failed candidates, oldest first (the latest per stage and candidate).
+    func retries() throws -> [RetryRecord]
     /// Step runs of one promotion, in order.
     func stepRuns(promotion id: Int64) throws -> [StepRunRecord]
     /// The last valid spec of every pipeline, kept in force while the head's is invalid.
@@ -236,6 +238,17 @@ public final class SQLiteStateStore: StateStore {
                     SELECT json_extract(value, '$.name'), value FROM last_plan, json_each(last_plan.json, '$.pipelines')
                     """)
             try db.execute(sql: "DELETE FROM last_plan")
+        }
+        migrator.registerMigration("v9-retries") { db in
+            try db.create(table: "retries") { table in
+                table.column("pipeline", .text).notNull()
+                table.column("stage", .text).notNull()
+                table.column("candidate", .text).notNull()
+                table.column("requested_at", .datetime).notNull()
+                table.column("requested_by", .text).notNull()
+                table.column("reason", .text).notNull()
+                table.primaryKey(["pipeline", "stage", "candidate"])
+            }
         }
         return migrator
     }
