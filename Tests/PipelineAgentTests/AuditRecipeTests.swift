@@ -1,0 +1,57 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The two ways docs/audit.md gives an auditor to check a log without the agent, run as written.
+@Suite("Verifying the audit log without the agent")
+struct AuditRecipeTests {
+    /// The `sh` block of "Verifying without our binary", as the document has it.
+    static func recipe() throws -> String {
+        let document = try String(contentsOfFile: "\(repositoryRoot)/docs/audit.md", encoding: .utf8)
+        let section = try #require(document.range(of: "## Verifying without our binary"))
+        let rest = document[section.upperBound...]
+        let open = try #require(rest.range(of: "```sh\n"))
+        let close = try #require(rest[open.upperBound...].range(of: "```"))
+        return String(rest[open.upperBound..<close.lowerBound])
+    }
+
+    /// A state directory with a few dozen records written by the agent.
+    static func state() throws -> (AgentFixture, String) {
+        let fixture = try AgentFixture(stages: deployStage("dev", strict: false))
+        #expect(try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root]).status == 0)
+        return (fixture, "\(fixture.root)/state")
+    }
+
+    @Test("scripts/verify-audit.py: intact, then a cut tail and an edited record are named by seq")
+    func script() throws {
+        let (fixture, state) = try Self.state()
+        defer { withExtendedLifetime(fixture) {} }
+        let script = "\(repositoryRoot)/scripts/verify-audit.py"
+        let intact = try runProcess(["python3", script, state])
+        #expect(intact.status == 0 && intact.stdout.hasPrefix("intact: "), "\(intact.stdout)\(intact.stderr)")
+        let log = "\(state)/audit.jsonl"
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        try (lines.dropLast().joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        let cut = try runProcess(["python3", script, state])
+        #expect(cut.status == 1 && cut.stdout.contains("missing tail"), "\(cut.stdout)")
+        var edited = lines
+        edited[2] = edited[2].replacingOccurrences(of: "\"actor\":\"agent\"", with: "\"actor\":\"mallory\"")
+        try (edited.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        let tampered = try runProcess(["python3", script, state])
+        #expect(tampered.status == 1 && tampered.stdout.contains("seq 3: hash mismatch"), "\(tampered.stdout)")
+    }
+
+    @Test("the jq recipe of docs/audit.md, as written: intact, and a cut log fails on the anchor")
+    func jqRecipe() throws {
+        let (fixture, state) = try Self.state()
+        defer { withExtendedLifetime(fixture) {} }
+        let recipe = try Self.recipe()
+        let intact = try runProcess(["bash", "-c", recipe], in: state)
+        #expect(intact.status == 0 && intact.stdout.contains(" records, head "), "\(intact.stdout)\(intact.stderr)")
+        let log = "\(state)/audit.jsonl"
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        try (lines.dropLast().joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        let cut = try runProcess(["bash", "-c", recipe], in: state)
+        #expect(cut.status == 1 && cut.stdout.contains("the anchor says"), "\(cut.stdout)\(cut.stderr)")
+    }
+}
