@@ -11,7 +11,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq curl strace util-linux
 BIN := .build/debug/pipeline-agent
 
-.PHONY: all deps apt venv build lint test demo demo-minimal schema clean bench
+.PHONY: all deps apt venv build lint test demo demo-minimal schema clean bench install
+PREFIX ?= /usr/local
 
 all: build
 
@@ -64,3 +65,14 @@ clean:
 ## bench: performance figures (release build); not part of `make test`, machines are noisy
 bench: apt
 	scripts/bench.sh
+
+## install: the release binary, the systemd unit, the audit script and the docs (DESTDIR and PREFIX honoured)
+install: apt
+	$(SWIFT) build -c release --product pipeline-agent
+	install -D -m 0755 .build/release/pipeline-agent $(DESTDIR)$(PREFIX)/bin/pipeline-agent
+	install -D -m 0644 packaging/pipeline-agent.service $(DESTDIR)/etc/systemd/system/pipeline-agent.service
+	sed -i 's|/usr/local/|$(PREFIX)/|g' $(DESTDIR)/etc/systemd/system/pipeline-agent.service
+	install -D -m 0755 scripts/verify-audit.py $(DESTDIR)$(PREFIX)/share/pipeline-agent/verify-audit.py
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/pipeline-agent
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/pipeline-agent/
+	install -d -m 0750 $(DESTDIR)/etc/pipeline-agent

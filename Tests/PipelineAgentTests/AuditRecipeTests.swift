@@ -55,3 +55,23 @@ struct AuditRecipeTests {
         #expect(cut.status == 1 && cut.stdout.contains("the anchor says"), "\(cut.stdout)\(cut.stderr)")
     }
 }
+
+@Suite("Shipping it")
+struct PackagingTests {
+    @Test("the systemd unit passes systemd-analyze verify, keeps only the capabilities the user switch needs")
+    func systemdUnit() throws {
+        let unit = try String(contentsOfFile: "\(repositoryRoot)/packaging/pipeline-agent.service", encoding: .utf8)
+        #expect(unit.contains("ProtectSystem=strict") && unit.contains("NoNewPrivileges=yes"))
+        #expect(unit.contains("CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_KILL"))
+        #expect(unit.contains("RestartPreventExitStatus=2"), "a refused start is not restarted in a loop")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
+            print("SKIPPED: systemd-analyze verify (no /usr/bin/systemd-analyze on this machine; Debian package systemd)")
+            return
+        }
+        let scratch = try Scratch()
+        try scratch.write(
+            "pipeline-agent.service", unit.replacingOccurrences(of: "/usr/local/bin/pipeline-agent", with: agentBinary()))
+        let verify = try runProcess(["systemd-analyze", "verify", scratch.sub("pipeline-agent.service")])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+}
