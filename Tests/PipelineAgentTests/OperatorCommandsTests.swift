@@ -82,3 +82,35 @@ struct OperatorCommandsTests {
         #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/state/requests/retry-1-forged.json"))
     }
 }
+
+@Suite("The status JSON and its schema")
+struct StatusSchemaTests {
+    @Test("status and plan JSON of a real agent validate against `schema --status`; a wrong phase does not")
+    func realOutputValidates() throws {
+        let (fixture, _) = try ApprovalEndToEndTests.world()
+        #expect(try fixture.agent("run", "--once", environment: ["PA_ROOT": fixture.root]).status == 0)
+        try fixture.push("bad", files: ["app/version.txt": "bad\n"])
+        let scratch = try Scratch()
+        try scratch.write("schema.json", try runAgent("schema", "--status").stdout)
+        try scratch.write("status.json", try fixture.agent("status", "-o", "json").stdout)
+        try scratch.write("plan.json", try fixture.agent("plan", "-o", "json").stdout)
+        let status = try String(contentsOfFile: scratch.sub("status.json"), encoding: .utf8)
+        #expect(status.contains("WaitingApproval"), "a stage waiting for approvals is in the sample: \(status)")
+        try scratch.write("wrong.json", status.replacingOccurrences(of: "WaitingApproval", with: "Waiting"))
+        let check = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            for name in sys.argv[2:]:
+                errors = list(jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+                              .iter_errors(json.load(open(name))))
+                print(name.split("/")[-1], "valid" if not errors else "invalid: " + errors[0].message)
+            """
+        let result = try runProcess([
+            "\(repositoryRoot)/.venv/bin/python", "-c", check, scratch.sub("schema.json"), scratch.sub("status.json"),
+            scratch.sub("plan.json"), scratch.sub("wrong.json"),
+        ])
+        #expect(result.stdout.contains("status.json valid"), "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("plan.json valid"), "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("wrong.json invalid: 'Waiting' is not one of"), "\(result.stdout)\(result.stderr)")
+    }
+}
