@@ -9,8 +9,10 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Fetch, compare desired with actual state, and print what would happen; changes nothing.",
         discussion: """
-            The text form is meant for a PR comment; --output json is the stable document of DESIGN.md §5. \
-            Next to a running agent, plan does not fetch (the mirror is the agent's) and plans from its last fetch.
+            The text form is meant for a PR comment; --output json is the stable document whose JSON Schema \
+            `pipeline-agent schema --status` prints (fields in docs/operations.md, "The status document"). \
+            Next to a running agent, plan does not fetch (the mirror is the agent's) and plans from its last fetch. \
+            Exit status: 0; 1 when the source cannot be fetched; 2 for a usage error or an unreadable config.
             """
     )
 

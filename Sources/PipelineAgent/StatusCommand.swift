@@ -8,7 +8,11 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show every stage from the state store (the last pass's plan, with current candidates); no fetch.",
-        discussion: "--output json has the same shape as `plan --output json`."
+        discussion: """
+            --output json is plan's document plus a `source` block (url, lastFetch, lastError); \
+            `pipeline-agent schema --status` prints its JSON Schema. Reads the state store only: safe next to a \
+            running agent. Exit status: 0; 1 when the state cannot be read; 2 for a usage error or an unreadable config.
+            """
     )
 
     @OptionGroup var options: ConfigOptions
