@@ -124,6 +124,15 @@ struct StructuralValidator {
         return scalar.string
     }
 
+    /// `H:MM` written as the `HH:MM` the schema accepts, or nil when it is not a time of day.
+    static func clockTime(_ text: String) -> String? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let hour = Int(parts[0]), (0...24).contains(hour), parts[1].count == 2,
+            let minute = Int(parts[1]), (0...59).contains(minute)
+        else { return nil }
+        return (hour < 10 ? "0" : "") + "\(hour):" + parts[1]
+    }
+
     private mutating func mismatch(_ node: Node, expected type: SchemaType, path: String, at here: SourceLocation) {
         var message = "\(path): expected \(type.noun), found \(ScalarKind.describe(node))"
         if case .string(.pattern(let pattern)) = type, pattern.expectation.contains("duration"), ScalarKind(of: node) == .int,
@@ -131,9 +140,11 @@ struct StructuralValidator {
         {
             message += "; add a unit, e.g. \(scalar.string)s"
         } else if case .string = type, case .scalar(let scalar) = node, ScalarKind(of: node) != .null {
+            // The suggestion must pass the check that follows: a time of day has two-digit hours ("9:00" → "09:00").
+            let suggested = Self.clockTime(scalar.string) ?? scalar.string
             message +=
                 scalar.string.contains(":")
-                ? "; YAML reads an unquoted \(scalar.string) as a base-60 number, so quote it: \"\(scalar.string)\""
+                ? "; YAML reads an unquoted \(scalar.string) as a base-60 number, so quote it: \"\(suggested)\""
                 : "; quote it if it is meant as text"
         }
         error(at: here, message)
