@@ -47,6 +47,13 @@ struct ValidateCommand: ParsableCommand {
         let root = URL(fileURLWithPath: directory)
         let display = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
         let catalog = try SpecDirectory.catalog(under: root, display: display)
+        // An unusable --config is a usage error, as in every other command (exit 2), not an invalid spec.
+        if let config, case .failure(let error) = AgentConfigLoader.load(path: config),
+            error.diagnostics.contains(where: { $0.message.hasPrefix("cannot read the config file") })
+        {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(2)
+        }
         let report = ValidationReport(
             catalog: catalog, directory: display, config: config, configDiagnostics: configDiagnostics(catalog))
         switch output {

@@ -143,10 +143,27 @@ public struct ProtectRule: Sendable, Hashable, Codable {
 
 /// Reads and validates an agent config file.
 public enum AgentConfigLoader {
+    /// Why a file could not be read, in the system's words (missing, a directory, permission).
+    static func reason(_ error: Error, _ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return "it is a directory; give the YAML file"
+        }
+        switch (error as? CocoaError)?.code {
+        case .fileReadNoSuchFile?, .fileNoSuchFile?: return "no such file (check --config)"
+        case .fileReadNoPermission?: return "permission denied (the user running this must be able to read it)"
+        default: return error.localizedDescription
+        }
+    }
+
     /// The config, or the located diagnostics that prevent using it.
     public static func load(path: String) -> Result<AgentConfig, ConfigError> {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            return .failure(ConfigError(diagnostics: [Diagnostic(.error, file: path, at: .start, "cannot read the config file")]))
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let message = "cannot read the config file: \(reason(error, path))"
+            return .failure(ConfigError(diagnostics: [Diagnostic(.error, file: path, at: .start, message)]))
         }
         guard let text = String(data: bytes, encoding: .utf8) else {
             return .failure(ConfigError(diagnostics: [Diagnostic(.error, file: path, at: .start, "config is not UTF-8")]))

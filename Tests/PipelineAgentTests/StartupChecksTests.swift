@@ -109,3 +109,22 @@ struct ServiceLogTests {
         #expect(!quiet.stderr.contains("pipeline-agent starting"), "info is below error: \(quiet.stderr)")
     }
 }
+
+@Suite("An unusable config file")
+struct ConfigFileTests {
+    @Test("a missing or unreadable config says why and exits 2 in every command")
+    func missingConfig() throws {
+        let scratch = try Scratch()
+        try scratch.write("pipelines/p.yaml", "kind: Pipeline\n")
+        let missing = scratch.sub("nope.yaml")
+        for arguments in [["status"], ["plan"], ["run", "--once"], ["history", "--pipeline", "p"], ["audit", "verify"]] {
+            let result = try runProcess([agentBinary()] + arguments + ["--config", missing])
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("cannot read the config file: no such file (check --config)"), "\(result.stderr)")
+        }
+        let validate = try runAgent("validate", "--config", missing, scratch.path)
+        #expect(validate.status == 2, "a usage error, not an invalid spec: \(validate.stdout)\(validate.stderr)")
+        let directory = try runAgent("status", "--config", scratch.path)
+        #expect(directory.stderr.contains("it is a directory; give the YAML file"), "\(directory.stderr)")
+    }
+}
