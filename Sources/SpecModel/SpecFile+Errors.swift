@@ -11,7 +11,9 @@ extension SpecFile {
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
-            report(SourceLocation(line: mark.line, column: mark.column), "YAML syntax: \(problem)\(detail)")
+            let started = context.map { "\($0.mark.line):\($0.mark.column)" }
+            let advice = Self.syntaxAdvice(problem, started: started).map { "\($0) — " } ?? ""
+            report(SourceLocation(line: mark.line, column: mark.column), "YAML syntax: \(advice)\(problem)\(detail)")
         case .reader(let problem, let offset, _, let yaml):
             report(Self.location(ofUTF8Offset: offset ?? 0, in: yaml), "YAML cannot read the file: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
@@ -20,6 +22,27 @@ extension SpecFile {
         default:
             report(.start, "YAML could not be read: \(yamlError)")
         }
+    }
+
+    /// What libyaml's commonest complaints mean for someone editing a spec, said first; libyaml's own
+    /// words follow, for searching.
+    static func syntaxAdvice(_ problem: String, started: String?) -> String? {
+        let since = started.map { " that starts at \($0)" } ?? ""
+        if problem.contains("did not find expected '-' indicator") {
+            return "this line is indented differently from the list\(since): indent it like the keys of the item "
+                + "above, or start a new item with '- ' at the list's column"
+        }
+        if problem.contains("did not find expected key") {
+            return "this line's indentation matches no key of the mapping\(since): align it with that mapping's "
+                + "keys (spaces only), or quote a value that runs on"
+        }
+        if problem.contains("mapping values are not allowed") {
+            return "a ': ' inside an unquoted value (such as run: echo a: b) starts a new key: quote the value"
+        }
+        if problem.contains("found character that cannot start any plain scalar") {
+            return "a tab, or a character YAML reserves (@ or `), starts this value: indent with spaces, quote the value"
+        }
+        return nil
     }
 
     static func decodeUTF8(_ bytes: Data) -> String? {
