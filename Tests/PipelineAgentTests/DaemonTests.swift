@@ -130,6 +130,13 @@ struct DaemonTests {
         #expect(metrics.contains(#"pipeline_agent_promotions_total{pipeline="shop",stage="dev",result="succeeded"}"#))
         #expect(metrics.contains("pipeline_agent_reconcile_passes_total"))
         #expect(metrics.contains(#"pipeline_agent_build_info{version="0.1.0",libgit2=""#), "\(metrics.prefix(2000))")
+        for name in [
+            "process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds",
+        ] {
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("\(name) ") }
+            let value = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(value > 0, "\(name): \(line ?? "missing")")
+        }
         #expect(metrics.contains(#"pipeline_agent_stage_phase{pipeline="shop",stage="dev",phase="InSync"} 1"#))
         let status = try agent.curl("http://127.0.0.1:\(port)/api/v1/status").body
         #expect(status.contains(v2))
@@ -227,7 +234,9 @@ struct DaemonTests {
                     "{\"n\":\(index)}", url,
                 ]
         }
-        let sent = try runProcess(["curl"] + burst)
+        // Sent 50 at a time, so that they arrive faster than any pass ends: one at a time, each webhook could
+        // find the previous pass finished (passes got fast enough to meet the bound only by luck).
+        let sent = try runProcess(["curl", "--parallel", "--parallel-immediate", "--parallel-max", "50"] + burst)
         #expect(sent.stdout.split(separator: "\n").filter { $0 == "202" }.count == 300)
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(fixture.root)/done") { usleep(25_000) }
         usleep(1_500_000)

@@ -115,6 +115,7 @@ final class AgentMetrics: @unchecked Sendable {
                     "pipeline_agent_stage_health{pipeline=\"\(Self.escaped(stage.pipeline))\","
                     + "stage=\"\(Self.escaped(stage.stage))\"} \(rank)\n"
             }
+            text += ProcessMetrics.text()
             return Array(text.utf8)
         }
     }
