@@ -24,6 +24,9 @@ final class PromotionPool: @unchecked Sendable {
     }
 
     var isEmpty: Bool { condition.withLock { running.isEmpty } }
+    /// How many promotions have ended since the pool was made (a pass compares it before and after planning).
+    var endedCount: Int { condition.withLock { ended } }
+    private var ended = 0
     var count: Int { condition.withLock { running.count } }
 
     func isRunning(_ key: StageKey) -> Bool { condition.withLock { running[key] != nil } }
@@ -65,6 +68,7 @@ final class PromotionPool: @unchecked Sendable {
             let result = Result { try work(begun) }
             condition.withLock {
                 running[key] = nil
+                ended += 1
                 finished.append(FinishedPromotion(key: key, candidate: candidate, result: result))
                 condition.broadcast()
             }

@@ -202,6 +202,7 @@ public final class ReconcileLoop {
     ) throws {
         for _ in 0..<maxPasses {
             try collectFinished(into: &summary)
+            let endedBeforePlan = pool.endedCount
             let plan = try planAndRecord()
             summary.plan = plan
             summary.invalidSpecs = invalidSpecs
@@ -218,8 +219,10 @@ public final class ReconcileLoop {
                 pool.waitForAny()
                 try collectFinished(into: &summary)
             }
-            // A service returns to its schedule: a promotion's end wakes it for the next pass.
-            guard waitForPromotions, startedAny || !pool.isEmpty else { break }
+            // A service returns to its schedule: a promotion's end wakes it for the next pass. `run --once` passes
+            // again while promotions run, and once more when one ended after this plan was made (it planned
+            // that stage as still promoting, and stopping here left that in the recorded plan).
+            guard waitForPromotions, startedAny || !pool.isEmpty || pool.endedCount != endedBeforePlan else { break }
             if !pool.isEmpty { pool.waitForAny() }
         }
         try collectFinished(into: &summary)
