@@ -56,12 +56,9 @@ struct RunCommand: AsyncParsableCommand {
         if let http = config.http {
             var verifier: WebhookVerifier?
             if let name = http.webhookSecretEnv {
-                let secret = ProcessInfo.processInfo.environment[name] ?? ""
-                guard let configured = WebhookVerifier(secret: secret) else {
-                    throw ValidationError(
-                        "http.webhookSecretEnv names \(name), which is \(ProcessInfo.processInfo.environment[name] == nil ? "not set" : "empty"); "
-                            + "set it to the webhook secret (an empty secret would accept an empty token), or remove webhookSecretEnv"
-                    )
+                // StartupChecks refused an unset or empty secret already; an empty one must never verify anything.
+                guard let configured = WebhookVerifier(secret: ProcessInfo.processInfo.environment[name] ?? "") else {
+                    throw ValidationError("http.webhookSecretEnv names \(name), which is not set or empty")
                 }
                 verifier = configured
             }

@@ -47,39 +47,23 @@ struct GoldenDiagnosticsTests {
         #expect(windows.contains { $0.contains("unknown time zone 'Mars/Olympus'") })
         #expect(windows.contains { $0.contains("base-60 number, so quote it: \"16:00\"") })
         // The fix offered must itself pass: an unquoted 9:00 becomes "09:00", not "9:00" (which is not HH:MM).
-        let early = SpecCatalog(files: [
-            (
-                "pipelines/p.yaml",
-                Data(
-                    """
-                    apiVersion: pipeline-agent/v1
-                    kind: Pipeline
-                    metadata: {name: p}
-                    spec:
-                      source: {branch: main}
-                      stages:
-                        - {name: dev, steps: [{name: s, run: "true"}], windows: [{days: [mon], from: 9:00, to: "17:00", timezone: UTC}]}
+        /// A one-stage spec whose window opens at `from`, written as given.
+        func window(from: String) -> SpecCatalog {
+            let spec = """
+                apiVersion: pipeline-agent/v1
+                kind: Pipeline
+                metadata: {name: p}
+                spec:
+                  source: {branch: main}
+                  stages:
+                    - {name: dev, steps: [{name: s, run: "true"}], windows: [{days: [mon], from: \(from), to: "17:00", timezone: UTC}]}
 
-                    """.utf8)
-            )
-        ]).diagnostics.map(\.message)
+                """
+            return SpecCatalog(files: [("pipelines/p.yaml", Data(spec.utf8))])
+        }
+        let early = window(from: "9:00").diagnostics.map(\.message)
         #expect(early.contains { $0.contains("so quote it: \"09:00\"") }, "\(early)")
-        let fixed = SpecCatalog(files: [
-            (
-                "pipelines/p.yaml",
-                Data(
-                    """
-                    apiVersion: pipeline-agent/v1
-                    kind: Pipeline
-                    metadata: {name: p}
-                    spec:
-                      source: {branch: main}
-                      stages:
-                        - {name: dev, steps: [{name: s, run: "true"}], windows: [{days: [mon], from: "09:00", to: "17:00", timezone: UTC}]}
-
-                    """.utf8)
-            )
-        ])
+        let fixed = window(from: "\"09:00\"")
         #expect(fixed.diagnostics.isEmpty, "the suggested fix is accepted: \(fixed.diagnostics)")
         let counts = try diagnostics(forFixture: "approvals.yaml").map(\.message)
         #expect(counts.contains { $0.contains("requires 3 approvals but lists only") || $0.contains("approvers[2]") })

@@ -65,8 +65,8 @@ public enum PromotionHistoryReport {
 
     private static func tail(of path: String?, lines: Int, redactor: SecretRedactor) -> [String] {
         guard let path, lines > 0, let data = FileManager.default.contents(atPath: path) else { return [] }
-        let text = redactor.redact(String(decoding: data, as: UTF8.self))
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
-            .map(String.init).reversed().drop { $0.isEmpty }.reversed().suffix(lines).map { $0 }
+        var all = redactor.redact(String(decoding: data, as: UTF8.self)).split(separator: "\n", omittingEmptySubsequences: false)
+        while all.last?.isEmpty == true { all.removeLast() }
+        return all.suffix(lines).map(String.init)
     }
 }
