@@ -112,6 +112,15 @@ public final class AuditLog: @unchecked Sendable {
     public func append(
         _ events: [AuditEvent], anchoring: ((AuditAnchor) throws -> Void)? = nil
     ) throws -> [AuditRecord] {
+        guard let (records, anchor) = try appendAwaitingAnchor(events) else { return [] }
+        try settle(anchor, with: anchoring)
+        return records
+    }
+
+    /// Appends events durably and returns the anchor they move the log to, which the caller must pass to
+    /// `settle` before anything else is appended (the recorder's gate keeps the two together). Until then the
+    /// store's anchor lags the file, which opening the log adopts as after any crash in between.
+    func appendAwaitingAnchor(_ events: [AuditEvent]) throws -> (records: [AuditRecord], anchor: AuditAnchor)? {
         try lock.withLock {
             if let failure { throw failure }
             var records: [AuditRecord] = []
@@ -126,15 +135,19 @@ public final class AuditLog: @unchecked Sendable {
                 prev = record.hash
                 records.append(record)
             }
-            guard let last = records.last else { return [] }
+            guard let last = records.last else { return nil }
             let text = records.map { $0.canonicalLine + "\n" }.joined()
             let data = Data(text.utf8)
             try writeDurably(data)
             size += Int64(data.count)
             head = AuditAnchor(seq: last.seq, hash: last.hash)
-            try storeAnchor(AuditAnchor(seq: last.seq, hash: last.hash, end: size), with: anchoring)
-            return records
+            return (records, AuditAnchor(seq: last.seq, hash: last.hash, end: size))
         }
+    }
+
+    /// Stores the anchor returned by `appendAwaitingAnchor`; a failure stops the log.
+    func settle(_ anchor: AuditAnchor, with anchoring: ((AuditAnchor) throws -> Void)? = nil) throws {
+        try lock.withLock { try storeAnchor(anchor, with: anchoring) }
     }
 
     private func writeDurably(_ data: Data) throws {

@@ -40,6 +40,16 @@ public struct CommandRequest: Sendable {
 public protocol CommandRunner: Sendable {
     /// Runs `request` to its end (exit, timeout, cancellation) and says how it ended.
     func run(_ request: CommandRequest) -> ProcessOutcome
+    /// Runs `request`, calling `whenStarted` once on the calling thread as soon as the process was started (or
+    /// could not be): what the caller does there overlaps the process's run.
+    func run(_ request: CommandRequest, whenStarted: () -> Void) -> ProcessOutcome
+}
+
+extension CommandRunner {
+    public func run(_ request: CommandRequest, whenStarted: () -> Void) -> ProcessOutcome {
+        whenStarted()
+        return run(request)
+    }
 }
 
 /// Real processes: `/bin/sh -c` in a process group (`ProcessRunner`).
@@ -47,10 +57,14 @@ public struct SystemCommandRunner: CommandRunner {
     public init() {}
 
     public func run(_ request: CommandRequest) -> ProcessOutcome {
+        run(request, whenStarted: {})
+    }
+
+    public func run(_ request: CommandRequest, whenStarted: () -> Void) -> ProcessOutcome {
         ProcessRunner.run(
             request.command, directory: request.directory, environment: request.environment, logPath: request.logPath,
             timeout: request.timeout, captureLimit: request.captureLimit, cancellation: request.cancellation,
-            groupFile: request.groupFile, user: request.user, redactor: request.redactor)
+            groupFile: request.groupFile, user: request.user, redactor: request.redactor, whenStarted: whenStarted)
     }
 }
 

@@ -41,18 +41,20 @@ public enum ProcessRunner {
     public static func run(
         _ command: String, directory: String, environment: [String: String], logPath: String,
         timeout: Duration, captureLimit: Int, cancellation: CancellationFlag? = nil, groupFile: String? = nil,
-        user: StepUser? = nil, redactor: SecretRedactor = .none
+        user: StepUser? = nil, redactor: SecretRedactor = .none, whenStarted: () -> Void = {}
     ) -> ProcessOutcome {
         let start = ContinuousClock.now
         let output: OutputCapture
         do {
             output = try OutputCapture(path: logPath, limit: captureLimit, redactor: redactor)
         } catch {
+            whenStarted()
             return ProcessOutcome(ending: .couldNotStart("cannot open \(logPath): \(error)"), duration: .zero, droppedBytes: 0)
         }
         let spawned = Spawner.spawn(
             command, directory: directory, environment: environment, outputDescriptor: output.writeEnd, user: user)
         output.closeWriteEnd()
+        whenStarted()
         guard case .success(let pid) = spawned else {
             output.finish()
             if case .failure(let message) = spawned {

@@ -86,13 +86,17 @@ struct PromotionRun {
     private func runOnce(_ step: Step, phase: String, attempt: Int) throws -> StepResult {
         let logPath = "\(logDirectory)/\(phase)-\(step.name)-\(attempt).log"
         let (timeout, limitedByStage) = effectiveTimeout(step, phase: phase)
-        try record(
-            event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))]))
+        let (held, heldChanges) = pending.take()
+        let started = try context.recorder.recordBeforeStore(
+            held + [event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))])],
+            then: heldChanges)
         let outcome = context.runner.run(
             CommandRequest(
                 step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
                 logPath: logPath, timeout: timeout, captureLimit: context.captureLimit, cancellation: context.cancellation,
-                groupFile: groupFile, user: user, redactor: context.environment.redactor))
+                groupFile: groupFile, user: user, redactor: context.environment.redactor),
+            whenStarted: started.make)
+        try started.finish()
         let (digest, lastLine) = redactAndDigest(logPath)
         let result = StepResult(outcome, failure: describeFailure(outcome, step: step, limitedByStage: limitedByStage))
             .explained(by: lastLine, step: step.name)

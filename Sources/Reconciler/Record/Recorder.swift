@@ -90,6 +90,27 @@ public final class Recorder: @unchecked Sendable {
         try gate.withLock { try store.apply(changes) }
     }
 
+    /// Appends `events` durably now and leaves their store transaction to the returned commit, which holds the
+    /// gate until it is made: a step starts as soon as its `step.started` is on disk and the store's fsync runs
+    /// while it does (decision 0019). Made and released on the calling thread.
+    func recordBeforeStore(_ events: [AuditEvent], then changes: [StateChange]) throws -> StoreCommit {
+        gate.lock()
+        let appended: (records: [AuditRecord], anchor: AuditAnchor)?
+        do {
+            appended = try log.appendAwaitingAnchor(events)
+        } catch {
+            gate.unlock()
+            throw error
+        }
+        decisions.log(events)
+        let (log, store, gate) = (log, store, gate)
+        return StoreCommit(
+            work: {
+                guard let anchor = appended?.anchor else { return }
+                try log.settle(anchor) { anchor in try store.commit(changes, anchor: anchor) }
+            }, release: { gate.unlock() })
+    }
+
     /// The promotion's row first (its id goes into the record), then `promotion.started`: a crash between
     /// the two leaves a promotion the log never announced, which recovery closes as "nothing ran".
     func startPromotion(
@@ -124,5 +145,31 @@ public final class Recorder: @unchecked Sendable {
     /// Waits until queued notifications are delivered or given up, at most `timeout`.
     public func drainNotifications(timeout: Duration = .seconds(60)) {
         notifier.drain(timeout: timeout)
+    }
+}
+
+/// The store transaction of records already on disk, made once (`make`), then the recorder's gate is released.
+final class StoreCommit: @unchecked Sendable {
+    private var work: (() throws -> Void)?
+    private let release: () -> Void
+    private var failure: Error?
+
+    init(work: @escaping () throws -> Void, release: @escaping () -> Void) {
+        self.work = work
+        self.release = release
+    }
+
+    /// Commits (the first call only) and releases the gate; a failure is kept for `finish`.
+    func make() {
+        guard let work else { return }
+        self.work = nil
+        do { try work() } catch { failure = error }
+        release()
+    }
+
+    /// Commits if that was not done yet; throws what the commit threw.
+    func finish() throws {
+        make()
+        if let failure { throw failure }
     }
 }
