@@ -87,9 +87,9 @@ struct PromotionRun {
         let logPath = "\(logDirectory)/\(phase)-\(step.name)-\(attempt).log"
         let (timeout, limitedByStage) = effectiveTimeout(step, phase: phase)
         let (held, heldChanges) = pending.take()
-        let started = try context.recorder.recordBeforeStore(
-            held + [event("step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))])],
-            then: heldChanges)
+        let announcement = event(
+            "step.started", ["step": .string(step.name), "phase": .string(phase), "attempt": .int(Int64(attempt))])
+        let started = try context.recorder.recordBeforeStore(held + [announcement], then: heldChanges)
         let outcome = context.runner.run(
             CommandRequest(
                 step.run, directory: step.workdir.map { "\(checkoutPath)/\($0)" } ?? checkoutPath, environment: environment,
