@@ -55,9 +55,11 @@ demo: deps build
 demo-minimal: deps build
 	@scripts/demo-minimal.sh
 
-## schema: regenerate pipelines/pipeline.schema.json from the Swift types
+## schema: regenerate pipelines/pipeline.schema.json, docs/agent-config.schema.json and docs/agent-config.md from the Swift types
 schema: build
 	$(BIN) schema > pipelines/pipeline.schema.json
+	$(BIN) schema --config > docs/agent-config.schema.json
+	$(BIN) schema --config --markdown > docs/agent-config.md
 
 clean:
 	rm -rf .build $(VENV)

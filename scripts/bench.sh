@@ -2,11 +2,11 @@
 # Performance figures from a release build (not part of `make test`: machines are noisy):
 # audit-log appends per second with fsync (single and batched), the time to verify a log of N
 # records (default 1,000,000; ~480 MiB of temp space), an idle planner pass over 1,000 pipelines, the cost
-# of a step, and cost against repository size (scripts/bench-scale.sh; PIPELINES="10 100 1000" for more).
+# of a step, and cost against repository size (scripts/bench-scale.sh at 10, 100 and 1,000 pipelines × 20,000 commits; PIPELINES="10 100" COMMITS=2000 for a quicker run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product audit-bench >/dev/null
 .build/release/audit-bench planner --pipelines 1000
 .build/release/audit-bench figures --verify-records "${1:-1000000}"
 scripts/bench-steps.sh
-PIPELINES=${PIPELINES:-"10 100"} scripts/bench-scale.sh
+PIPELINES=${PIPELINES:-"10 100 1000"} COMMITS=${COMMITS:-20000} scripts/bench-scale.sh

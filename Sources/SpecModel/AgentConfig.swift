@@ -65,6 +65,9 @@ public struct ExecutionConfig: Sendable, Hashable, Codable {
     public var workDirectory: String?
     /// How many promotions run at once (default 4): different stages, never two as one step user.
     public var maxConcurrentPromotions: Int?
+    /// The `setpriv` that switches users (default `/usr/bin/setpriv`); for an agent that is not root, a copy
+    /// holding `cap_setuid,cap_setgid` that only the agent's group may run (docs/operations.md, "Isolation").
+    public var setpriv: String?
 
     /// The limit in force.
     public var concurrentPromotions: Int { max(1, maxConcurrentPromotions ?? 4) }

@@ -119,6 +119,11 @@ enum ConfigSchema {
                 Property("requireIsolation", .boolean, "Refuse to start when steps would run as the agent's own user"),
                 Property("workDirectory", text, "Where checkouts are made (default <state>-work)"),
                 Property(
+                    "setpriv",
+                    .string(.pattern(TextPattern("^/", expectation: "an absolute path such as /usr/local/libexec/pipeline-agent/setpriv"))),
+                    "The setpriv that switches users (default /usr/bin/setpriv); a non-root agent needs a copy with "
+                        + "cap_setuid,cap_setgid+ep that only its group may run"),
+                Property(
                     "maxConcurrentPromotions", .integer(minimum: 1),
                     "Promotions run at once (default 4); never two of one stage, never two as one step user"),
             ]))

@@ -15,6 +15,19 @@ public enum JSONSchemaEmitter {
         return data
     }
 
+    /// The schema of the agent config file (`--config`), from the description the config check uses.
+    public static func configSchemaJSON() throws -> Data {
+        var root = schema(for: ConfigSchema.config)
+        root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        root["$id"] = "https://pipeline-agent.dev/schemas/agent-config.schema.json"
+        root["title"] = "pipeline-agent agent config"
+        root["description"] = "The agent's own configuration (--config): the trust root that no repository change can alter."
+        var data = try JSONSerialization.data(
+            withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        data.append(0x0A)
+        return data
+    }
+
     static func schema(for type: SchemaType) -> [String: Any] {
         switch type {
         case .object(let object): return objectSchema(object)

@@ -8,6 +8,8 @@ final class AgentFixture: @unchecked Sendable {
     /// The config the agent runs with; a test may point it at another file.
     var configPath: String
     var root: String { git.scratch.path }
+    /// How the agent is started: its binary, or a launcher in front of a copy of it (another user).
+    var program = [agentBinary()]
 
     /// `stages` is the YAML list of stages (indented by 4 spaces) of pipeline `shop`.
     init(stages: String, paths: String = #"["app/**"]"#, extraConfig: String = "") throws {
@@ -42,7 +44,7 @@ final class AgentFixture: @unchecked Sendable {
     }
 
     func agent(_ arguments: String..., environment: [String: String] = [:]) throws -> ProcessResult {
-        try runProcess([agentBinary()] + arguments + ["--config", configPath], environment: environment)
+        try runProcess(program + arguments + ["--config", configPath], environment: environment)
     }
 
     /// The stages of `status --output json`, by name.

@@ -2,10 +2,12 @@ import Foundation
 import TestSupport
 import Testing
 
-/// OS users the isolation tests create (root only): one for shop's dev and staging steps, one for prod's.
+/// OS users the isolation tests create (root only): one for shop's dev and staging steps, one for prod's, and
+/// one that runs the agent itself without root.
 enum TestStepUsers {
     static let step = "pa-test-step"
     static let prod = "pa-test-prod"
+    static let agent = "pa-test-agent"
     private static let lock = NSLock()
 
     static let config = """
@@ -19,7 +21,7 @@ enum TestStepUsers {
     static func ensure() -> String? {
         guard geteuid() == 0 else { return "not root: the test cannot create OS users or let the agent switch to them" }
         return lock.withLock {
-            for name in [step, prod] where getpwnam(name) == nil {
+            for name in [step, prod, agent] where getpwnam(name) == nil {
                 _ = try? sh("useradd", "--system", "--create-home", "--shell", "/usr/sbin/nologin", name)
                 if getpwnam(name) == nil { return "useradd \(name) failed" }
             }
@@ -43,6 +45,7 @@ struct IsolationTests {
             #"ls "$PA_ROOT/../state-work" > "$PA_ROOT/leak-work" 2>&1"#,
             #"for i in 1 2 3 4 5 6 7 8; do mkdir -p "$PA_ROOT/../state/work/$i/app" 2>/dev/null && echo evil > "$PA_ROOT/../state/work/$i/app/version.txt"; done"#,
             #"setsid sh -c 'while true; do for d in "$0"/*/; do echo evil > "$d/app/version.txt"; done 2>/dev/null; date +%s%N >> "$1/helper-alive"; sleep 0.1; done' "$PA_ROOT/../state-work" "$PA_ROOT" </dev/null >/dev/null 2>&1 &"#,
+            #"for s in "$PA_ROOT"/../libexec/*; do "$s" --reuid=0 --regid=0 id -u > "$PA_ROOT/leak-setpriv" 2>&1; done"#,
             "sleep 40 &",
             "exit 0",
         ].map { "            " + $0 }
@@ -53,6 +56,70 @@ struct IsolationTests {
             print("SKIPPED isolation with step users: \(reason)")
             return
         }
+        try attackIsolatedSteps()
+    }
+
+    /// What a container runs: the agent as a user of its own, holding only cap_chown, cap_dac_override,
+    /// cap_fowner and cap_kill, switching through a setpriv copy with cap_setuid,cap_setgid that only its group
+    /// may run. The same attack fails the same way, and the steps cannot run that setpriv to become root.
+    @Test("a non-root agent with file capabilities isolates its steps as root does")
+    func isolatedStepsWithoutRoot() throws {
+        if let reason = TestStepUsers.ensure() {
+            print("SKIPPED isolation by a non-root agent: \(reason)")
+            return
+        }
+        try attackIsolatedSteps { fixture in
+            let bin = "\(fixture.root)/bin/pipeline-agent"
+            let setpriv = "\(fixture.root)/libexec/setpriv"
+            // Before the copies: a chown clears file capabilities.
+            try sh("chown", "-R", TestStepUsers.agent, fixture.root)
+            try FileManager.default.createDirectory(atPath: "\(fixture.root)/bin", withIntermediateDirectories: true)
+            try sh("cp", agentBinary(), bin)
+            try sh("setcap", "cap_chown,cap_dac_override,cap_fowner,cap_kill+ep", bin)
+            try sh("install", "-D", "-m", "0750", "-o", "root", "-g", TestStepUsers.agent, "/usr/bin/setpriv", setpriv)
+            try sh("setcap", "cap_setuid,cap_setgid+ep", setpriv)
+            _ = chmod("\(fixture.root)/libexec", 0o755)
+            fixture.program = [
+                "setpriv", "--reuid=\(TestStepUsers.agent)", "--regid=\(TestStepUsers.agent)", "--init-groups", bin,
+            ]
+            return (setpriv, TestStepUsers.agent)
+        }
+    }
+
+    /// A setpriv with cap_setuid that a step may run hands every step root; one without the capabilities cannot
+    /// switch. Either way a non-root agent that requires isolation refuses to start, and says what to change.
+    @Test("a non-root agent refuses a setpriv that steps could run, or one without the capabilities")
+    func nonRootRefusesUnsafeSwitcher() throws {
+        if let reason = TestStepUsers.ensure() {
+            print("SKIPPED isolation by a non-root agent: \(reason)")
+            return
+        }
+        let fixture = try AgentFixture(stages: deployStage("dev", strict: false), extraConfig: TestStepUsers.config)
+        try sh("chown", "-R", TestStepUsers.agent, fixture.root)
+        let bin = "\(fixture.root)/pipeline-agent"
+        try sh("cp", agentBinary(), bin)
+        try sh("setcap", "cap_chown,cap_dac_override,cap_fowner,cap_kill+ep", bin)
+        let open = "\(fixture.root)/setpriv-open"
+        try sh("install", "-m", "0755", "/usr/bin/setpriv", open)
+        try sh("setcap", "cap_setuid,cap_setgid+ep", open)
+        fixture.program = ["setpriv", "--reuid=\(TestStepUsers.agent)", "--regid=\(TestStepUsers.agent)", "--init-groups", bin]
+        let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        for (setpriv, expected) in [
+            (open, "any step user may run \(open), which holds cap_setuid"),
+            ("/usr/bin/setpriv", "/usr/bin/setpriv has no cap_setgid,cap_setuid file capability"),
+        ] {
+            try config.replacingOccurrences(of: "requireIsolation: true", with: "requireIsolation: true, setpriv: \(setpriv)")
+                .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
+            let run = try fixture.agent("run", "--once", environment: ["PA_TEST_PROD_SECRET": "x"])
+            #expect(run.status != 0 && run.stderr.contains(expected), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/state/logs/1"), "a step ran")
+        }
+    }
+
+    /// Runs the attack; `prepare` may start the agent another way and return its setpriv and user.
+    private func attackIsolatedSteps(
+        prepare: (AgentFixture) throws -> (setpriv: String, user: String)? = { _ in nil }
+    ) throws {
         let prod = deployStage(
             "prod", from: "staging", strict: false,
             extra: [
@@ -67,6 +134,12 @@ struct IsolationTests {
             deployStage("staging", from: "dev", strict: false), prod,
         ].joined(separator: "\n")
         let fixture = try AgentFixture(stages: stages, extraConfig: TestStepUsers.config)
+        let nonRoot = try prepare(fixture)
+        if let nonRoot {
+            let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+            try config.replacingOccurrences(of: "requireIsolation: true", with: "requireIsolation: true, setpriv: \(nonRoot.setpriv)")
+                .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
+        }
         let out = "\(fixture.root)/out"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         _ = chmod(fixture.root, 0o755)
@@ -92,6 +165,10 @@ struct IsolationTests {
         #expect(read("leak-state").contains("Permission denied"), "\(read("leak-state"))")
         #expect(read("leak-audit").contains("Permission denied"), "\(read("leak-audit"))")
         #expect(read("leak-work").contains("Permission denied"), "\(read("leak-work"))")
+        if nonRoot != nil {
+            #expect(read("leak-setpriv").contains("Permission denied"), "\(read("leak-setpriv"))")
+            #expect(try sh("stat", "-c", "%U", "\(fixture.root)/state/audit.jsonl") == TestStepUsers.agent)
+        }
         for stage in ["staging", "prod"] {
             #expect(read("\(stage)/version.txt") == "v1\n", "\(stage) deployed what was approved")
         }

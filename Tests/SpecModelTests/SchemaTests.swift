@@ -10,7 +10,7 @@ func jsonSchemaPython() -> String {
 
 /// Validates JSON documents against the committed schema with Python's jsonschema; returns the
 /// indices of the documents it rejects.
-func rejectedBySchema(_ documents: [Any]) throws -> Set<Int> {
+func rejectedBySchema(_ documents: [Any], schema: String = "pipelines/pipeline.schema.json") throws -> Set<Int> {
     let scratch = try Scratch()
     let documentsPath = scratch.sub("documents.json")
     try JSONSerialization.data(withJSONObject: documents).write(to: URL(fileURLWithPath: documentsPath))
@@ -23,7 +23,7 @@ func rejectedBySchema(_ documents: [Any]) throws -> Set<Int> {
             if list(validator.iter_errors(document)):
                 print(index)
         """
-    let schemaPath = repositoryRoot.appendingPathComponent("pipelines/pipeline.schema.json").path
+    let schemaPath = repositoryRoot.appendingPathComponent(schema).path
     let output = try sh(jsonSchemaPython(), "-c", script, schemaPath, documentsPath)
     return Set(output.split(separator: "\n").compactMap { Int($0) })
 }

@@ -69,10 +69,10 @@ enum Spawner {
         variables["USER"] = user.name
         variables["LOGNAME"] = user.name
         let arguments = [
-            StepIsolation.switcher, "--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--no-new-privs", "--",
+            user.switcher, "--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--no-new-privs", "--",
             "/bin/sh", "-c", command,
         ]
-        return (StepIsolation.switcher, arguments, variables)
+        return (user.switcher, arguments, variables)
     }
 
     private typealias AddChdir =

@@ -7,6 +7,8 @@ public struct StepUser: Sendable, Hashable {
     public let uid: uid_t
     public let gid: gid_t
     public let home: String
+    /// The program that switches to this user before `/bin/sh` (`setpriv`).
+    public var switcher = StepIsolation.defaultSwitcher
 
     /// Looks the user up in the system's user database.
     static func lookup(_ name: String) -> StepUser? {
@@ -19,8 +21,8 @@ public struct StepUser: Sendable, Hashable {
 /// Which OS user each stage's processes run as, and why steps run as the agent's own user when they
 /// cannot be switched (`execution.stepUser`, `execution.users`; docs/operations.md, "Isolation").
 public struct StepIsolation: Sendable {
-    /// The program that switches users before `/bin/sh` (util-linux).
-    static let switcher = "/usr/bin/setpriv"
+    /// The program that switches users before `/bin/sh` unless `execution.setpriv` names another (util-linux).
+    static let defaultSwitcher = "/usr/bin/setpriv"
 
     let defaultUser: StepUser?
     let users: [(pattern: String, user: StepUser)]
@@ -34,10 +36,9 @@ public struct StepIsolation: Sendable {
     public static func resolve(_ config: ExecutionConfig?) -> StepIsolation {
         guard let config, config.stepUser != nil || !(config.users ?? [:]).isEmpty else { return .none }
         var problems: [String] = []
-        if geteuid() != 0 { problems.append("the agent is not root (uid \(geteuid())), so it cannot switch users") }
-        if !FileManager.default.isExecutableFile(atPath: switcher) { problems.append("\(switcher) (util-linux) is missing") }
+        let switcher = config.setpriv ?? defaultSwitcher
         func usable(_ name: String) -> StepUser? {
-            guard let user = StepUser.lookup(name) else {
+            guard var user = StepUser.lookup(name) else {
                 problems.append("user \(name) does not exist (create it: useradd --system --create-home \(name))")
                 return nil
             }
@@ -45,14 +46,17 @@ public struct StepIsolation: Sendable {
                 problems.append("user \(name) is uid \(user.uid), which is the agent's or root's")
                 return nil
             }
+            user.switcher = switcher
             return user
         }
         let fallback = config.stepUser.flatMap(usable)
         let mapped = (config.users ?? [:]).sorted { $0.key < $1.key }.compactMap { entry in
             usable(entry.value).map { (pattern: entry.key, user: $0) }
         }
+        let privilege = SwitchPrivilege.problems(switcher: switcher, stepGroups: ([fallback] + mapped.map(\.user)).compactMap { $0?.gid })
+        problems.insert(contentsOf: privilege, at: 0)
         if config.stepUser == nil { problems.append("no execution.stepUser for stages that execution.users does not name") }
-        guard problems.allSatisfy({ !$0.contains("cannot switch") && !$0.contains("missing") }) else {
+        guard privilege.isEmpty else {
             return StepIsolation(defaultUser: nil, users: [], problems: problems)
         }
         return StepIsolation(defaultUser: fallback, users: mapped, problems: problems)
