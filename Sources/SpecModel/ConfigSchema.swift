@@ -120,7 +120,9 @@ enum ConfigSchema {
                 Property("workDirectory", text, "Where checkouts are made (default <state>-work)"),
                 Property(
                     "setpriv",
-                    .string(.pattern(TextPattern("^/", expectation: "an absolute path such as /usr/local/libexec/pipeline-agent/setpriv"))),
+                    .string(
+                        .pattern(
+                            TextPattern("^/", expectation: "an absolute path such as /usr/local/libexec/pipeline-agent/setpriv"))),
                     "The setpriv that switches users (default /usr/bin/setpriv); a non-root agent needs a copy with "
                         + "cap_setuid,cap_setgid+ep that only its group may run"),
                 Property(

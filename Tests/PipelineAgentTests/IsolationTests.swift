@@ -137,8 +137,10 @@ struct IsolationTests {
         let nonRoot = try prepare(fixture)
         if let nonRoot {
             let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
-            try config.replacingOccurrences(of: "requireIsolation: true", with: "requireIsolation: true, setpriv: \(nonRoot.setpriv)")
-                .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
+            try config.replacingOccurrences(
+                of: "requireIsolation: true", with: "requireIsolation: true, setpriv: \(nonRoot.setpriv)"
+            )
+            .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
         }
         let out = "\(fixture.root)/out"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

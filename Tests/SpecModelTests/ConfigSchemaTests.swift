@@ -37,7 +37,8 @@ struct ConfigSchemaTests {
         if case .failure(let error) = AgentConfigLoader.load(path: example) { Issue.record("examples/agent.yaml: \(error)") }
         // Found by trial before the reference existed: shutdownGrace is a top-level key, not execution's.
         let misplaced = text.replacingOccurrences(of: "shutdownGrace: 10s\n", with: "")
-            .replacingOccurrences(of: "  maxConcurrentPromotions: 4\n", with: "  maxConcurrentPromotions: 4\n  shutdownGrace: 10s\n")
+            .replacingOccurrences(
+                of: "  maxConcurrentPromotions: 4\n", with: "  maxConcurrentPromotions: 4\n  shutdownGrace: 10s\n")
         let scratch = try Scratch()
         let misplacedPath = scratch.sub("agent.yaml")
         try misplaced.write(toFile: misplacedPath, atomically: false, encoding: .utf8)

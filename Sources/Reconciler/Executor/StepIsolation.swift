@@ -53,7 +53,8 @@ public struct StepIsolation: Sendable {
         let mapped = (config.users ?? [:]).sorted { $0.key < $1.key }.compactMap { entry in
             usable(entry.value).map { (pattern: entry.key, user: $0) }
         }
-        let privilege = SwitchPrivilege.problems(switcher: switcher, stepGroups: ([fallback] + mapped.map(\.user)).compactMap { $0?.gid })
+        let privilege = SwitchPrivilege.problems(
+            switcher: switcher, stepGroups: ([fallback] + mapped.map(\.user)).compactMap { $0?.gid })
         problems.insert(contentsOf: privilege, at: 0)
         if config.stepUser == nil { problems.append("no execution.stepUser for stages that execution.users does not name") }
         guard privilege.isEmpty else {
