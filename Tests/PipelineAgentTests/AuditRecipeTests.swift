@@ -74,4 +74,27 @@ struct PackagingTests {
         let verify = try runProcess(["systemd-analyze", "verify", scratch.sub("pipeline-agent.service")])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
+
+    /// The image cannot be built here (no Docker daemon, no registry); what it sets up — a non-root agent with file
+    /// capabilities and a setpriv copy only its group may run — is what `isolatedStepsWithoutRoot` runs for real.
+    @Test("the Dockerfile passes hadolint, runs the agent as a non-root user and sets up the switch of decision 0020")
+    func dockerfile() throws {
+        let path = "\(repositoryRoot)/Dockerfile"
+        let dockerfile = try String(contentsOfFile: path, encoding: .utf8)
+        let lint = try runProcess(["\(repositoryRoot)/.venv/bin/hadolint", "--config", "\(repositoryRoot)/.hadolint.yaml", path])
+        #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
+        let user = dockerfile.split(separator: "\n").last { $0.hasPrefix("USER ") }
+        #expect(user == "USER 10001:10001", "the last USER is the agent's own, not root: \(String(describing: user))")
+        for line in [
+            "setcap cap_chown,cap_dac_override,cap_fowner,cap_kill+ep /usr/local/bin/pipeline-agent",
+            "install -D -m 0750 -o root -g pipeline-agent /usr/bin/setpriv /usr/local/libexec/pipeline-agent/setpriv",
+            "setcap cap_setuid,cap_setgid+ep /usr/local/libexec/pipeline-agent/setpriv",
+            "--static-swift-stdlib",
+        ] {
+            #expect(dockerfile.contains(line), "missing: \(line)")
+        }
+        let example = try String(contentsOfFile: "\(repositoryRoot)/examples/container-agent.yaml", encoding: .utf8)
+        #expect(example.contains("setpriv: /usr/local/libexec/pipeline-agent/setpriv"))
+        #expect(example.contains("requireIsolation: true"))
+    }
 }

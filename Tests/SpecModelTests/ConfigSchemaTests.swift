@@ -34,7 +34,10 @@ struct ConfigSchemaTests {
     func exampleAndMisplacedKey() throws {
         let example = repositoryRoot.appendingPathComponent("examples/agent.yaml").path
         let text = try String(contentsOfFile: example, encoding: .utf8)
-        if case .failure(let error) = AgentConfigLoader.load(path: example) { Issue.record("examples/agent.yaml: \(error)") }
+        let container = repositoryRoot.appendingPathComponent("examples/container-agent.yaml").path
+        for path in [example, container] {
+            if case .failure(let error) = AgentConfigLoader.load(path: path) { Issue.record("\(path): \(error)") }
+        }
         // Found by trial before the reference existed: shutdownGrace is a top-level key, not execution's.
         let misplaced = text.replacingOccurrences(of: "shutdownGrace: 10s\n", with: "")
             .replacingOccurrences(
@@ -47,7 +50,8 @@ struct ConfigSchemaTests {
             return
         }
         #expect(error.description.contains("shutdownGrace"))
-        let documents = try [text, misplaced].flatMap { try YAMLJSON.documents(from: $0) }
+        let containerText = try String(contentsOfFile: container, encoding: .utf8)
+        let documents = try [text, misplaced, containerText].flatMap { try YAMLJSON.documents(from: $0) }
         #expect(try rejectedBySchema(documents, schema: Self.schemaFile) == [1])
     }
 }
