@@ -76,5 +76,5 @@ install: apt
 	sed -i 's|/usr/local/|$(PREFIX)/|g' $(DESTDIR)/etc/systemd/system/pipeline-agent.service
 	install -D -m 0755 scripts/verify-audit.py $(DESTDIR)$(PREFIX)/share/pipeline-agent/verify-audit.py
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/pipeline-agent
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/pipeline-agent/
+	install -m 0644 README.md docs/*.md docs/agent-config.schema.json examples/agent.yaml $(DESTDIR)$(PREFIX)/share/doc/pipeline-agent/
 	install -d -m 0750 $(DESTDIR)/etc/pipeline-agent
