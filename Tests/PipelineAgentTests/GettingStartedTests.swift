@@ -20,7 +20,8 @@ struct GettingStartedTests {
         // Where `make install` puts the script, and a port of our own: the only two changes to the text.
         let script = ("set -euo pipefail\n" + blocks.joined(separator: "\n"))
             .replacingOccurrences(
-                of: "/usr/local/share/pipeline-agent/verify-audit.py", with: "\(repositoryRoot)/scripts/verify-audit.py")
+                of: "/usr/local/share/pipeline-agent/verify-audit.py", with: "\(repositoryRoot)/scripts/verify-audit.py"
+            )
             .replacingOccurrences(of: "127.0.0.1:8089", with: "127.0.0.1:\(port)")
         try scratch.write("walkthrough.sh", script)
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

@@ -47,7 +47,9 @@ struct StageContext {
             let why = history.lastFailureReason[key].map { ": \($0)" } ?? ""
             return (
                 blocked(
-                    plan, .failed, "\(short(candidate.id)) failed here\(why); not retried until a new candidate, a spec change or `pipeline-agent retry`"),
+                    plan, .failed,
+                    "\(short(candidate.id)) failed here\(why); not retried until a new candidate, a spec change "
+                        + "or `pipeline-agent retry`"),
                 nil
             )
         }
