@@ -8,7 +8,7 @@ VENV ?= .venv
 # venv's python; an interpreter under a private home (pyenv in /root) would be "Permission denied" for them.
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq curl strace util-linux systemd libcap2-bin
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq curl strace util-linux systemd libcap2-bin libpq-dev postgresql
 BIN := .build/debug/pipeline-agent
 
 .PHONY: all deps apt venv build lint test demo demo-minimal schema clean bench install

@@ -30,6 +30,12 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(
             name: "SpecModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -41,7 +47,7 @@ let package = Package(
         .target(
             name: "Reconciler",
             dependencies: [
-                "SpecModel", "GitSource", "CCurl",
+                "SpecModel", "GitSource", "CCurl", "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -99,7 +99,7 @@ struct ConcurrencyTests {
 
     @Test("two pipelines whose steps run as one OS user never run at the same time (root only)")
     func oneUserAtATime() throws {
-        if let reason = TestStepUsers.ensure() {
+        if let reason = TestStepUsers.concurrency.ensure() {
             print("skipped: \(reason)")
             return
         }
@@ -110,7 +110,7 @@ struct ConcurrencyTests {
             + #"else touch "$SHARED/overlap-$PA_PIPELINE"; fi; touch "$SHARED/done-$PA_PIPELINE""#
         let stage = "    - name: dev\n      vars: {SHARED: \(shared.path)}\n      steps:\n        - {name: s, run: '\(script)'}"
         let fixture = try AgentFixture(
-            stages: stage, extraConfig: "execution: {stepUser: \(TestStepUsers.step), requireIsolation: true}\n")
+            stages: stage, extraConfig: "execution: {stepUser: \(TestStepUsers.concurrency.step), requireIsolation: true}\n")
         try fixture.push(
             "team b",
             files: ["pipelines/b.yaml": AgentFixture.pipeline("b", paths: #"["b/**"]"#, stages: stage), "b/x.txt": "1\n"])

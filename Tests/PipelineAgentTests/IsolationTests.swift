@@ -2,26 +2,36 @@ import Foundation
 import TestSupport
 import Testing
 
-/// OS users the isolation tests create (root only): one for shop's dev and staging steps, one for prod's, and
-/// one that runs the agent itself without root.
-enum TestStepUsers {
-    static let step = "pa-test-step"
-    static let prod = "pa-test-prod"
+/// OS users a test creates (root only): one for shop's dev and staging steps and one for prod's. Each test that
+/// runs steps as users has its own pair: a step's end kills every process of its user (`kill -9 -1` as that
+/// user), which would kill another test's step running as the same user at that moment.
+struct TestStepUsers: Sendable {
+    let step: String
+    let prod: String
+    /// The attack against a root agent.
+    static let rooted = TestStepUsers(step: "pa-test-step", prod: "pa-test-prod")
+    /// The attack against a non-root agent, and its refusals.
+    static let nonRoot = TestStepUsers(step: "pa-tnr-step", prod: "pa-tnr-prod")
+    /// ConcurrencyTests' one-user-at-a-time test.
+    static let concurrency = TestStepUsers(step: "pa-tcc-step", prod: "pa-tcc-prod")
+    /// The user a non-root agent runs as.
     static let agent = "pa-test-agent"
     private static let lock = NSLock()
 
-    static let config = """
-        execution: {stepUser: pa-test-step, users: {"*/prod": pa-test-prod}, requireIsolation: true}
+    var config: String {
+        """
+        execution: {stepUser: \(step), users: {"*/prod": \(prod)}, requireIsolation: true}
         secrets:
           PROD_SECRET: {env: PA_TEST_PROD_SECRET, stages: [shop/prod]}
 
         """
+    }
 
     /// Creates the users once; the reason when this test process cannot (then the test says it skipped).
-    static func ensure() -> String? {
+    func ensure() -> String? {
         guard geteuid() == 0 else { return "not root: the test cannot create OS users or let the agent switch to them" }
-        return lock.withLock {
-            for name in [step, prod, agent] where getpwnam(name) == nil {
+        return Self.lock.withLock {
+            for name in [step, prod, Self.agent] where getpwnam(name) == nil {
                 _ = try? sh("useradd", "--system", "--create-home", "--shell", "/usr/sbin/nologin", name)
                 if getpwnam(name) == nil { return "useradd \(name) failed" }
             }
@@ -52,11 +62,11 @@ struct IsolationTests {
 
     @Test("as other users: no agent environment, no state, no planted or rewritten checkout, nothing left running")
     func isolatedSteps() throws {
-        if let reason = TestStepUsers.ensure() {
+        if let reason = TestStepUsers.rooted.ensure() {
             print("SKIPPED isolation with step users: \(reason)")
             return
         }
-        try attackIsolatedSteps()
+        try attackIsolatedSteps(users: .rooted)
     }
 
     /// What a container runs: the agent as a user of its own, holding only cap_chown, cap_dac_override,
@@ -64,11 +74,11 @@ struct IsolationTests {
     /// may run. The same attack fails the same way, and the steps cannot run that setpriv to become root.
     @Test("a non-root agent with file capabilities isolates its steps as root does")
     func isolatedStepsWithoutRoot() throws {
-        if let reason = TestStepUsers.ensure() {
+        if let reason = TestStepUsers.nonRoot.ensure() {
             print("SKIPPED isolation by a non-root agent: \(reason)")
             return
         }
-        try attackIsolatedSteps { fixture in
+        try attackIsolatedSteps(users: .nonRoot) { fixture in
             let bin = "\(fixture.root)/bin/pipeline-agent"
             let setpriv = "\(fixture.root)/libexec/setpriv"
             // Before the copies: a chown clears file capabilities.
@@ -90,11 +100,11 @@ struct IsolationTests {
     /// switch. Either way a non-root agent that requires isolation refuses to start, and says what to change.
     @Test("a non-root agent refuses a setpriv that steps could run, or one without the capabilities")
     func nonRootRefusesUnsafeSwitcher() throws {
-        if let reason = TestStepUsers.ensure() {
+        if let reason = TestStepUsers.nonRoot.ensure() {
             print("SKIPPED isolation by a non-root agent: \(reason)")
             return
         }
-        let fixture = try AgentFixture(stages: deployStage("dev", strict: false), extraConfig: TestStepUsers.config)
+        let fixture = try AgentFixture(stages: deployStage("dev", strict: false), extraConfig: TestStepUsers.nonRoot.config)
         try sh("chown", "-R", TestStepUsers.agent, fixture.root)
         let bin = "\(fixture.root)/pipeline-agent"
         try sh("cp", agentBinary(), bin)
@@ -118,7 +128,7 @@ struct IsolationTests {
 
     /// Runs the attack; `prepare` may start the agent another way and return its setpriv and user.
     private func attackIsolatedSteps(
-        prepare: (AgentFixture) throws -> (setpriv: String, user: String)? = { _ in nil }
+        users: TestStepUsers, prepare: (AgentFixture) throws -> (setpriv: String, user: String)? = { _ in nil }
     ) throws {
         let prod = deployStage(
             "prod", from: "staging", strict: false,
@@ -133,7 +143,7 @@ struct IsolationTests {
                 of: "      steps:\n", with: "      steps:\n" + Self.attack.joined(separator: "\n") + "\n"),
             deployStage("staging", from: "dev", strict: false), prod,
         ].joined(separator: "\n")
-        let fixture = try AgentFixture(stages: stages, extraConfig: TestStepUsers.config)
+        let fixture = try AgentFixture(stages: stages, extraConfig: users.config)
         let nonRoot = try prepare(fixture)
         if let nonRoot {
             let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
@@ -154,11 +164,11 @@ struct IsolationTests {
         let elapsed = Date().timeIntervalSince(started)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(elapsed < 30, "a leftover `sleep 40 &` must not hold the agent: \(elapsed) s")
-        #expect(run.stderr.contains("isolation: steps run as pa-test-step"), "\(run.stderr)")
+        #expect(run.stderr.contains("isolation: steps run as \(users.step)"), "\(run.stderr)")
 
         func read(_ name: String) -> String { (try? String(contentsOfFile: "\(out)/\(name)", encoding: .utf8)) ?? "" }
-        #expect(read("dev-user") == "pa-test-step\n")
-        #expect(read("prod-user") == "pa-test-prod\n")
+        #expect(read("dev-user") == "\(users.step)\n")
+        #expect(read("prod-user") == "\(users.prod)\n")
         #expect(
             !read("leak-environ").contains(secret) && read("leak-environ").contains("Permission denied"),
             "\(read("leak-environ"))")
@@ -179,12 +189,12 @@ struct IsolationTests {
         let before = read("helper-alive").count
         Thread.sleep(forTimeInterval: 1)
         #expect(read("helper-alive").count == before, "the setsid helper outlived its step")
-        let left = try runProcess(["pgrep", "-u", "\(TestStepUsers.step),\(TestStepUsers.prod)"])
+        let left = try runProcess(["pgrep", "-u", "\(users.step),\(users.prod)"])
         #expect(left.stdout.isEmpty, "processes left behind: \(left.stdout)")
         #expect(try fixture.agent("audit", "verify").status == 0)
         let audit = try String(contentsOfFile: "\(fixture.root)/state/audit.jsonl", encoding: .utf8)
         #expect(!audit.contains("forged"))
-        #expect(audit.contains(#""runAs":"pa-test-prod""#) && audit.contains(#""runAs":"pa-test-step""#))
+        #expect(audit.contains(#""runAs":"\#(users.prod)""#) && audit.contains(#""runAs":"\#(users.step)""#))
 
         // What is left on disk is the agent's alone, and no checkout outlives its promotion.
         #expect(try sh("stat", "-c", "%a", "\(fixture.root)/state") == "700")
@@ -192,7 +202,7 @@ struct IsolationTests {
         #expect(try sh("stat", "-c", "%a", "\(fixture.root)/state-work") == "711")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(fixture.root)/state-work").isEmpty)
         let status = try fixture.agent("status").stdout
-        #expect(status.contains("Isolation: steps run as pa-test-step"), "\(status)")
+        #expect(status.contains("Isolation: steps run as \(users.step)"), "\(status)")
     }
 
     @Test("steps as the agent's user: a leftover and a setsid escapee neither hold the agent nor survive the step")
