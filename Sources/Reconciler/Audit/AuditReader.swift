@@ -15,6 +15,9 @@ public struct AuditFilter: Sendable {
         self.since = since
     }
 
+    /// True when it lets every record through.
+    public var isEmpty: Bool { pipeline == nil && stage == nil && candidate == nil && since == nil }
+
     public func matches(_ record: AuditRecord) -> Bool {
         if let pipeline, record.pipeline != pipeline { return false }
         if let stage, record.stage != stage { return false }

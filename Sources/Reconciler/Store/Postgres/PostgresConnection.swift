@@ -63,6 +63,7 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(kind: .retry, sqlState: nil, message: "cannot connect to PostgreSQL: \(message)")
         }
         _ = try? execute("SET application_name = 'pipeline-agent'")
+        _ = try? execute("SET client_min_messages = warning")
     }
 
     private func lastError() -> String {
@@ -82,10 +83,24 @@ public final class PostgresConnection: @unchecked Sendable {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
             return rows(of: result)
         default:
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let detail = result.flatMap { PQresultErrorMessage($0) }.map { String(cString: $0) } ?? lastError()
-            throw PostgresError.classify(sqlState: state, message: detail.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw failure(of: result)
         }
+    }
+
+    /// Runs several statements without parameters (a migration), through the simple query protocol.
+    public func executeScript(_ sql: String) throws {
+        if connection == nil || PQstatus(connection) != CONNECTION_OK { try connect() }
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK else {
+            throw failure(of: result)
+        }
+    }
+
+    private func failure(of result: OpaquePointer?) -> PostgresError {
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        let detail = result.flatMap { PQresultErrorMessage($0) }.map { String(cString: $0) } ?? lastError()
+        return PostgresError.classify(sqlState: state, message: detail.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.

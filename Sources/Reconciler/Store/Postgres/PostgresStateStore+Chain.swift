@@ -1,0 +1,65 @@
+import Foundation
+
+extension PostgresStateStore {
+    /// Appends `events` to the audit chain and applies `changes`, in one transaction that holds the chain head's row
+    /// lock: agents sharing the database append one at a time, a record is never stored without the state change it
+    /// announces (nor the change without its record), and a crash leaves both or neither.
+    @discardableResult
+    public func append(
+        _ events: [AuditEvent], then changes: [StateChange] = [], at time: Date, redactor: SecretRedactor = .none
+    ) throws -> [AuditRecord] {
+        guard !events.isEmpty else { return [] }
+        return try locked { connection in
+            try connection.transaction {
+                let head = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").rows.first
+                var seq = head?[0].flatMap { Int64($0) } ?? 0
+                var prev = head?[1] ?? AuditRecord.genesis
+                var records: [AuditRecord] = []
+                let stamp = AuditTime.format(time)
+                for event in events {
+                    var clean = event
+                    clean.detail = event.detail.mapValues(redactor.redact)
+                    seq += 1
+                    let record = AuditRecord(event: clean, seq: seq, time: stamp, prev: prev)
+                    prev = record.hash
+                    records.append(record)
+                    try connection.execute(
+                        """
+                        INSERT INTO audit_records (seq, line, hash, type, pipeline, stage, candidate, recorded_at)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0))
+                        """,
+                        [
+                            String(seq), record.canonicalLine, record.hash, record.type, record.pipeline, record.stage,
+                            record.candidate, Self.ms(time),
+                        ])
+                }
+                try connection.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [String(seq), prev])
+                for change in changes { try Self.apply(change, on: connection) }
+                return records
+            }
+        }
+    }
+
+    /// The chain in the audit log file's format: one canonical line a record, each ending in a newline, so that the
+    /// file's verifiers (`audit verify`, `scripts/verify-audit.py`, the `jq` recipe) check an export unchanged.
+    public func exportChain(matching filter: AuditFilter = AuditFilter()) throws -> Data {
+        let lines = try locked { try $0.execute("SELECT line FROM audit_records ORDER BY seq").rows }
+        var data = Data()
+        let decoder = JSONDecoder()
+        for case let line? in lines.map({ $0[0] }) {
+            if !filter.isEmpty {
+                guard let record = try? decoder.decode(AuditRecord.self, from: Data(line.utf8)), filter.matches(record) else {
+                    continue
+                }
+            }
+            data.append(contentsOf: Array(line.utf8))
+            data.append(0x0A)
+        }
+        return data
+    }
+
+    /// Verifies every record of the chain and that its last one is the head the table holds.
+    public func verifyChain() throws -> AuditVerification {
+        AuditVerifier.verify(try exportChain(), anchor: try auditAnchor())
+    }
+}

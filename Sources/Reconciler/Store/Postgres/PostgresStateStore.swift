@@ -1,0 +1,160 @@
+import Foundation
+import SpecModel
+
+/// The agent's state in PostgreSQL (`state.postgres.urlEnv`), for several agents sharing one database: the tables of
+/// the SQLite store, and the audit chain as a table (`PostgresStateStore+Chain`). One connection, used by one
+/// caller at a time.
+public final class PostgresStateStore: StateStore, @unchecked Sendable {
+    let connection: PostgresConnection
+    private let lock = NSLock()
+
+    /// Connects and applies the migrations not applied yet.
+    public init(url: String) throws {
+        connection = try PostgresConnection(url: url)
+        try connection.execute("SET TIME ZONE 'UTC'")
+        try PostgresSchema.migrate(connection)
+    }
+
+    /// Runs `body` with the connection, one caller at a time.
+    func locked<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try lock.withLock { try body(connection) }
+    }
+
+    /// Milliseconds since 1970, the form dates travel in (SQLite keeps milliseconds too).
+    static func ms(_ date: Date?) -> String? {
+        date.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) }
+    }
+
+    static func date(_ text: String?) -> Date? {
+        text.flatMap(Int64.init).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    }
+
+    /// A timestamptz column read as milliseconds, named as the column.
+    static func msColumn(_ name: String) -> String { "(extract(epoch from \(name)) * 1000)::bigint AS \(name)" }
+
+    static let stageColumns =
+        "pipeline, stage, current, previous, health, \(msColumn("updated_at")), blocked_reason, phase"
+    static let promotionColumns =
+        "id, pipeline, stage, candidate, previous, status, \(msColumn("started_at")), \(msColumn("ended_at")), reason, spec_digest"
+
+    public func stages() throws -> [StageKey: StageRecord] {
+        try locked(Self.stages(on:))
+    }
+
+    static func stages(on connection: PostgresConnection) throws -> [StageKey: StageRecord] {
+        let rows = try connection.execute("SELECT \(stageColumns) FROM stages")
+        var stages: [StageKey: StageRecord] = [:]
+        for index in rows.rows.indices {
+            let field = { (name: String) in rows.value(name, row: index) }
+            let key = StageKey(field("pipeline") ?? "", field("stage") ?? "")
+            stages[key] = StageRecord(
+                key: key, current: field("current"), previous: field("previous"),
+                health: Health(rawValue: field("health") ?? "") ?? .unknown, updatedAt: date(field("updated_at")),
+                blockedReason: field("blocked_reason"), phase: field("phase"))
+        }
+        return stages
+    }
+
+    public func promotions() throws -> [PromotionRecord] {
+        try locked(Self.promotions(on:))
+    }
+
+    static func promotions(on connection: PostgresConnection) throws -> [PromotionRecord] {
+        let rows = try connection.execute("SELECT \(promotionColumns) FROM promotions ORDER BY id")
+        return rows.rows.indices.map { index in
+            let field = { (name: String) in rows.value(name, row: index) }
+            return PromotionRecord(
+                id: Int64(field("id") ?? "") ?? 0, key: StageKey(field("pipeline") ?? "", field("stage") ?? ""),
+                candidate: field("candidate") ?? "", previous: field("previous"),
+                status: PromotionStatus(rawValue: field("status") ?? "") ?? .failed,
+                startedAt: date(field("started_at")) ?? Date(timeIntervalSince1970: 0), endedAt: date(field("ended_at")),
+                reason: field("reason"), specDigest: field("spec_digest") ?? "")
+        }
+    }
+
+    /// Both as of one moment: a promotion ending between two reads would look verified while its stage still ran
+    /// the old candidate.
+    public func stagesAndPromotions() throws -> (stages: [StageKey: StageRecord], promotions: [PromotionRecord]) {
+        try locked { connection in
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? connection.execute("COMMIT") }
+            return (try Self.stages(on: connection), try Self.promotions(on: connection))
+        }
+    }
+
+    public func retries() throws -> [RetryRecord] {
+        try locked { connection in
+            let rows = try connection.execute(
+                "SELECT pipeline, stage, candidate, \(Self.msColumn("requested_at")), requested_by, reason FROM retries ORDER BY requested_at"
+            )
+            return rows.rows.indices.map { index in
+                let field = { (name: String) in rows.value(name, row: index) ?? "" }
+                return RetryRecord(
+                    key: StageKey(field("pipeline"), field("stage")), candidate: field("candidate"),
+                    requestedAt: Self.date(field("requested_at")) ?? Date(timeIntervalSince1970: 0),
+                    requestedBy: field("requested_by"), reason: field("reason"))
+            }
+        }
+    }
+
+    public func stepRuns(promotion id: Int64) throws -> [StepRunRecord] {
+        try locked { connection in
+            let rows = try connection.execute("SELECT * FROM step_runs WHERE promotion_id = $1 ORDER BY id", [String(id)])
+            return rows.rows.indices.map { index in
+                let field = { (name: String) in rows.value(name, row: index) }
+                return StepRunRecord(
+                    promotionID: id, phase: field("phase") ?? "", name: field("name") ?? "",
+                    attempt: Int(field("attempt") ?? "") ?? 0, exitStatus: field("exit_status").flatMap { Int32($0) },
+                    durationMs: Int64(field("duration_ms") ?? "") ?? 0, outputSHA256: field("output_sha256"),
+                    logPath: field("log_path"), result: field("result") ?? "")
+            }
+        }
+    }
+
+    public func validSpecs() throws -> [String: ValidSpec] {
+        try locked { connection in
+            let rows = try connection.execute("SELECT json, file, commit_id FROM valid_specs")
+            var specs: [String: ValidSpec] = [:]
+            for row in rows.rows {
+                guard let json = row[0], let pipeline = try? JSONDecoder().decode(Pipeline.self, from: Data(json.utf8)) else {
+                    continue
+                }
+                specs[pipeline.name] = ValidSpec(pipeline: pipeline, file: row[1] ?? "", commit: row[2] ?? "")
+            }
+            return specs
+        }
+    }
+
+    public func sourceState() throws -> SourceState? {
+        try locked { connection in
+            let rows = try connection.execute("SELECT url, \(Self.msColumn("last_fetch")), last_error FROM source_state")
+            return rows.rows.first.map { SourceState(url: $0[0] ?? "", lastFetch: Self.date($0[1]), lastError: $0[2]) }
+        }
+    }
+
+    public func marker(_ name: String) throws -> String? {
+        try locked { try $0.execute("SELECT value FROM markers WHERE name = $1", [name]).rows.first?[0] }
+    }
+
+    public func lastPlan() throws -> Plan? {
+        let rows = try locked { try $0.execute("SELECT json FROM plan_pipelines ORDER BY name").rows }
+        guard !rows.isEmpty else { return nil }
+        let decoder = JSONDecoder()
+        return Plan(pipelines: rows.compactMap { $0[0].flatMap { try? decoder.decode(PipelinePlan.self, from: Data($0.utf8)) } })
+    }
+
+    public func auditAnchor() throws -> AuditAnchor? {
+        try locked { connection in
+            let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1").rows.first
+            guard let seq = row?[0].flatMap({ Int64($0) }), seq > 0, let hash = row?[1] else { return nil }
+            return AuditAnchor(seq: seq, hash: hash)
+        }
+    }
+
+    /// The chain's head moves only with its records (`append`): an anchor from elsewhere has no meaning here.
+    public func setAuditAnchor(_ anchor: AuditAnchor) throws {
+        throw PostgresError(
+            kind: .fatal, sqlState: nil,
+            message: "the PostgreSQL store keeps the audit chain itself; its head moves only with its records")
+    }
+}
