@@ -18,8 +18,7 @@ struct AuditLogCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let records = try AuditReader.records(
-            at: "\(config.stateDirectory)/\(AuditLog.fileName)", matching: try filter.filter())
+        let records = try StateStores.auditRecords(config, matching: try filter.filter())
         switch output {
         case .json:
             for record in records { print(record.canonicalLine) }

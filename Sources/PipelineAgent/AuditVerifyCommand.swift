@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reconciler
+import SpecModel
 
 /// `pipeline-agent audit verify`: recompute the chain and check its anchor.
 struct AuditVerifyCommand: ParsableCommand {
@@ -27,6 +28,7 @@ struct AuditVerifyCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
+        if config.state.postgres != nil { return try verifyTable(config) }
         let path = "\(config.stateDirectory)/\(AuditLog.fileName)"
         let anchor: AuditAnchor?
         do {
@@ -45,6 +47,19 @@ struct AuditVerifyCommand: ParsableCommand {
                 "note: \(after) records after the anchor (seq \(problem.seq - 1)): written since it was read, "
                     + "or left by a stop that the agent repairs at its next start")
         }
+    }
+
+    /// The chain in PostgreSQL: every record, and the head row that moves with them in one transaction.
+    private func verifyTable(_ config: AgentConfig) throws {
+        if witness != nil {
+            throw ValidationError("--witness reads the audit log file; with PostgreSQL, check an `audit export -o jsonl`")
+        }
+        let result = try StateStores.verifyTable(config)
+        if let problem = result.problem {
+            print("BROKEN at seq \(problem.seq): \(problem.message)")
+            throw ExitCode.failure
+        }
+        print("\(result.count) records, chain intact, head \(result.head?.hash ?? AuditRecord.genesis)")
     }
 
     /// Every witnessed head must be in the log: a log rewritten together with its anchor fails here.

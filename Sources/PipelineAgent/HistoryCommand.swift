@@ -23,7 +23,7 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let store = try SQLiteStateStore(directory: config.stateDirectory, readOnly: true)
+        let store = try StateStores.reader(config)
         let entries = try PromotionHistoryReport.entries(store, pipeline: pipeline, stage: stage, limit: limit)
         switch output {
         case .json:
@@ -64,7 +64,7 @@ struct LogsCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let store = try SQLiteStateStore(directory: config.stateDirectory, readOnly: true)
+        let store = try StateStores.reader(config)
         let redactor = StepEnvironment(config: config).redactor
         guard let (entry, steps) = try PromotionHistoryReport.steps(store, promotion: promotion, lines: lines, redactor: redactor)
         else {

@@ -28,7 +28,7 @@ struct RetryCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let store = try SQLiteStateStore(directory: config.stateDirectory, readOnly: true)
+        let store = try StateStores.reader(config)
         var request = RetryRequest(
             pipeline: pipeline, stage: stage, candidate: candidate, by: by, reason: reason, at: Date())
         do {

@@ -22,7 +22,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let plan = try StatusReport.current(SQLiteStateStore(directory: config.stateDirectory, readOnly: true))
+        let plan = try StatusReport.current(StateStores.reader(config))
         switch output {
         case .text:
             print(PlanText.render(plan, title: "Status"), terminator: "")

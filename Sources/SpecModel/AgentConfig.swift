@@ -93,6 +93,14 @@ public struct StateConfig: Sendable, Hashable, Codable {
     public var path: String
     /// How long a finished promotion's step logs are kept (default 90 days).
     public var logRetention: SpecDuration?
+    /// The state and the audit chain in PostgreSQL instead of `state.sqlite` and `audit.jsonl`.
+    public var postgres: PostgresConfig?
+}
+
+/// Where the PostgreSQL state store is: the connection URI is a secret (it may hold a password).
+public struct PostgresConfig: Sendable, Hashable, Codable {
+    /// The environment variable holding the libpq connection URI.
+    public var urlEnv: String
 }
 
 /// The trust root for approvals.

@@ -25,6 +25,7 @@ extension AgentConfigCheck {
     static func namedVariables(_ config: AgentConfig) -> [(path: String, variable: String)] {
         var named: [(String, String)] = []
         if let token = config.source.tokenEnv { named.append(("source.tokenEnv", token)) }
+        if let database = config.state.postgres?.urlEnv { named.append(("state.postgres.urlEnv", database)) }
         if let secret = config.http?.webhookSecretEnv { named.append(("http.webhookSecretEnv", secret)) }
         for (name, channel) in (config.notifications ?? [:]).sorted(by: { $0.key < $1.key }) {
             if let url = channel.urlEnv { named.append(("notifications.\(name).urlEnv", url)) }

@@ -54,6 +54,17 @@ enum ConfigSchema {
                                 Property(
                                     "logRetention", SpecSchema.duration,
                                     "How long a finished promotion's step logs are kept (default 90d)"),
+                                Property(
+                                    "postgres",
+                                    .object(
+                                        ObjectSchema(
+                                            "postgres",
+                                            [
+                                                Property(
+                                                    "urlEnv", envName, required: true,
+                                                    "Environment variable holding the libpq connection URI")
+                                            ])),
+                                    "Keep the state and the audit chain in PostgreSQL (one agent at a time, for now)"),
                             ])),
                     required: true, "Where state, audit log and work directories live"),
                 Property(

@@ -50,7 +50,7 @@ public final class AgentSession {
         self.logger = logger
         self.clock = clock
         floor = ProtectFloor(config.protect ?? [])
-        stateStore = try store ?? SQLiteStateStore(directory: config.stateDirectory)
+        stateStore = try store ?? StateStores.open(config)
         mirror = try GitMirror.prepare(
             url: Self.remoteURL(config), at: "\(config.stateDirectory)/mirror.git", options: Self.remoteOptions(config))
         cache = CacheAccess(directory: config.stateDirectory, logger: logger)

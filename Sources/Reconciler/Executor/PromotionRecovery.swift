@@ -26,7 +26,7 @@ struct PromotionRecovery {
     func recover(specs: [String: Pipeline], repository: GitRepository) throws {
         let running = try context.store.promotions().filter { $0.status == .running }
         guard !running.isEmpty else { return }
-        let records = try AuditReader.records(at: context.recorder.auditPath)
+        let records = try context.recorder.auditRecords()
         for promotion in running {
             let progress = Self.progress(of: promotion.id, in: records)
             let checkout = Self.checkout(of: promotion.id, in: records) ?? context.checkouts.newPath()

@@ -22,7 +22,7 @@ public enum StateChange: Sendable {
 /// on several threads (the loop, a promotion, notification delivery) never interleave a pair and
 /// the store never says something the log does not.
 public final class Recorder: @unchecked Sendable {
-    private let log: AuditLog
+    private let log: any AuditChain
     private let store: any StateStore
     private let notifier: NotificationDispatcher
     /// Shared with the notification thread's records: one order for log and store.
@@ -37,24 +37,31 @@ public final class Recorder: @unchecked Sendable {
         config: AgentConfig, store: any StateStore, redactor: SecretRedactor, logger: Logger,
         clock: @escaping @Sendable () -> Date
     ) throws {
-        let log = try AuditLog(
-            directory: config.stateDirectory, anchors: store, redactor: redactor, logger: logger, clock: clock)
+        let log: any AuditChain =
+            if let tables = store as? PostgresStateStore {
+                try TableAuditChain(store: tables, redactor: redactor, clock: clock)
+            } else {
+                try FileAuditChain(config: config, store: store, redactor: redactor, logger: logger, clock: clock)
+            }
         let gate = NSLock()
         decisions = DecisionLog(logger: logger, redactor: redactor)
         self.log = log
         self.store = store
+        auditPath = "\(config.stateDirectory)/\(AuditLog.fileName)"
         self.gate = gate
         notifier = NotificationDispatcher(
             config: config, redactor: redactor, logger: logger,
-            record: { event in try gate.withLock { _ = try log.append(event) } })
+            record: { event in try gate.withLock { _ = try log.append([event], then: []) } })
     }
 
     /// The state as recorded so far, for reading.
     public var state: any StateReader { store }
-    /// Where the audit log is.
-    public var auditPath: String { log.path }
+    /// Where the audit log file is (when the chain is a file: SQLite's embedded default).
+    public let auditPath: String
+    /// Every record of the audit chain, in order.
+    func auditRecords() throws -> [AuditRecord] { try log.records() }
     /// The last record's sequence number and hash.
-    public var auditHead: AuditAnchor? { log.currentHead }
+    public var auditHead: AuditAnchor? { log.head }
     /// Why the audit log refuses to record (tampering, a failed write), or nil: then nothing may act.
     public var auditRefusal: AuditError? { log.refusal }
 
@@ -72,10 +79,7 @@ public final class Recorder: @unchecked Sendable {
     /// Appends `events` with one write and one fsync, then moves the anchor and applies `changes` in one
     /// transaction: the store never holds half of what a record announced.
     func record(_ events: [AuditEvent], then changes: [StateChange]) throws {
-        let store = store
-        _ = try gate.withLock {
-            try log.append(events) { anchor in try store.commit(changes, anchor: anchor) }
-        }
+        _ = try gate.withLock { try log.append(events, then: changes) }
         decisions.log(events)
     }
 
@@ -95,20 +99,16 @@ public final class Recorder: @unchecked Sendable {
     /// while it does (decision 0019). Made and released on the calling thread.
     func recordBeforeStore(_ events: [AuditEvent], then changes: [StateChange]) throws -> StoreCommit {
         gate.lock()
-        let appended: (records: [AuditRecord], anchor: AuditAnchor)?
+        let applyChanges: () throws -> Void
         do {
-            appended = try log.appendAwaitingAnchor(events)
+            applyChanges = try log.appendBeforeStore(events, then: changes)
         } catch {
             gate.unlock()
             throw error
         }
         decisions.log(events)
-        let (log, store, gate) = (log, store, gate)
-        return StoreCommit(
-            work: {
-                guard let anchor = appended?.anchor else { return }
-                try log.settle(anchor) { anchor in try store.commit(changes, anchor: anchor) }
-            }, release: { gate.unlock() })
+        let gate = gate
+        return StoreCommit(work: applyChanges, release: { gate.unlock() })
     }
 
     /// The promotion's row first (its id goes into the record), then `promotion.started`: a crash between
@@ -120,7 +120,7 @@ public final class Recorder: @unchecked Sendable {
             let promotion = try store.startPromotion(
                 action.key, candidate: action.candidate, previous: action.previous, specDigest: specDigest, at: at)
             let event = announce(promotion)
-            try log.append(event)
+            try log.append([event], then: [])
             decisions.log([event])
             return promotion
         }

@@ -44,10 +44,13 @@ public struct PostgresRows: Sendable {
 public final class PostgresConnection: @unchecked Sendable {
     private let url: String
     private var connection: OpaquePointer?
+    /// Run after every (re)connection: session settings and locks do not survive a lost connection.
+    private let setUp: (PostgresConnection) throws -> Void
 
-    /// Connects to `url` (a libpq connection URI or key=value string).
-    public init(url: String) throws {
+    /// Connects to `url` (a libpq connection URI or key=value string); `setUp` runs on each new connection.
+    public init(url: String, setUp: @escaping (PostgresConnection) throws -> Void = { _ in }) throws {
         self.url = url
+        self.setUp = setUp
         try connect()
     }
 
@@ -64,6 +67,13 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         _ = try? execute("SET application_name = 'pipeline-agent'")
         _ = try? execute("SET client_min_messages = warning")
+        do {
+            try setUp(self)
+        } catch {
+            PQfinish(connection)
+            connection = nil
+            throw error
+        }
     }
 
     private func lastError() -> String {

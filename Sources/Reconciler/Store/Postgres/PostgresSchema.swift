@@ -1,6 +1,9 @@
 /// The PostgreSQL store's versioned migrations: the state tables of the SQLite store (at its v9) and the audit chain
 /// as a table, appended under the lock on `audit_head` in the transaction of the state change it announces.
 enum PostgresSchema {
+    /// The session advisory lock an agent holds while it acts on the database (`StateStores.open`).
+    static let agentLock = 7_235_002
+
     /// Applied in order, each once, in its own transaction; never edited once released (add one instead).
     static let migrations: [(version: String, sql: String)] = [
         (

@@ -8,11 +8,21 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     let connection: PostgresConnection
     private let lock = NSLock()
 
-    /// Connects and applies the migrations not applied yet.
-    public init(url: String) throws {
-        connection = try PostgresConnection(url: url)
-        try connection.execute("SET TIME ZONE 'UTC'")
-        try PostgresSchema.migrate(connection)
+    /// Connects and (unless only reading) applies the migrations not applied yet. `soleAgent` takes the database's
+    /// agent lock — a session lock, taken again on every reconnection — and refuses when another agent holds it.
+    public init(url: String, migrate: Bool = true, soleAgent: Bool = false) throws {
+        connection = try PostgresConnection(url: url) { connection in
+            try connection.execute("SET TIME ZONE 'UTC'")
+            guard soleAgent else { return }
+            let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PostgresSchema.agentLock)) AS taken")
+            guard taken.value("taken", row: 0) == "t" else {
+                throw PostgresError(
+                    kind: .fatal, sqlState: nil,
+                    message: "another agent is running on this database; one agent at a time may act on it "
+                        + "(several agents with leases are not built yet)")
+            }
+        }
+        if migrate { try PostgresSchema.migrate(connection) }
     }
 
     /// Runs `body` with the connection, one caller at a time.

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import SpecModel
+
+/// Where the audit chain lives, and how a record and the state change it announces become durable: the JSONL file
+/// anchored in SQLite (the embedded default), or a table of the PostgreSQL store. The recorder's gate serialises
+/// every call.
+protocol AuditChain: AnyObject, Sendable {
+    /// The last record's sequence number and hash.
+    var head: AuditAnchor? { get }
+    /// Why the chain refuses to record (tampering found, a failed write), or nil: then nothing may act.
+    var refusal: AuditError? { get }
+    /// Waits for the check of the records that opening did not verify; returns the refusal, if any.
+    func awaitFullCheck() -> AuditError?
+    /// Appends `events` durably and applies `changes`; the store never holds a change without its record.
+    @discardableResult
+    func append(_ events: [AuditEvent], then changes: [StateChange]) throws -> [AuditRecord]
+    /// Appends `events` durably now; the returned work applies `changes` (decision 0019).
+    func appendBeforeStore(_ events: [AuditEvent], then changes: [StateChange]) throws -> () throws -> Void
+    /// Every record, in order (recovery reads what a promotion did).
+    func records() throws -> [AuditRecord]
+}
+
+/// The JSONL file, fsync'd before the action it announces, anchored in the SQLite store with the state change.
+final class FileAuditChain: AuditChain, @unchecked Sendable {
+    private let log: AuditLog
+    private let store: any StateStore
+
+    init(
+        config: AgentConfig, store: any StateStore, redactor: SecretRedactor, logger: Logger,
+        clock: @escaping @Sendable () -> Date
+    ) throws {
+        log = try AuditLog(directory: config.stateDirectory, anchors: store, redactor: redactor, logger: logger, clock: clock)
+        self.store = store
+    }
+
+    var head: AuditAnchor? { log.currentHead }
+    var refusal: AuditError? { log.refusal }
+    func awaitFullCheck() -> AuditError? { log.awaitFullCheck() }
+
+    func append(_ events: [AuditEvent], then changes: [StateChange]) throws -> [AuditRecord] {
+        let store = store
+        return try log.append(events) { anchor in try store.commit(changes, anchor: anchor) }
+    }
+
+    func appendBeforeStore(_ events: [AuditEvent], then changes: [StateChange]) throws -> () throws -> Void {
+        guard let appended = try log.appendAwaitingAnchor(events) else { return {} }
+        let (log, store) = (log, store)
+        return { try log.settle(appended.anchor) { anchor in try store.commit(changes, anchor: anchor) } }
+    }
+
+    func records() throws -> [AuditRecord] { try AuditReader.records(at: log.path) }
+}
+
+/// The chain as a table of the PostgreSQL store: a record and its state change are one transaction under the head's
+/// row lock, so agents sharing the database append one at a time and nothing is ever half written.
+final class TableAuditChain: AuditChain, @unchecked Sendable {
+    private let store: PostgresStateStore
+    private let redactor: SecretRedactor
+    private let clock: @Sendable () -> Date
+    private let lock = NSLock()
+    private var tampered: AuditError?
+
+    /// Verifies the whole chain before anything is recorded on top of it.
+    init(store: PostgresStateStore, redactor: SecretRedactor, clock: @escaping @Sendable () -> Date) throws {
+        self.store = store
+        self.redactor = redactor
+        self.clock = clock
+        if let problem = try store.verifyChain().problem {
+            tampered = .tampered(path: "the audit_records table", problem: problem)
+        }
+    }
+
+    var head: AuditAnchor? { try? store.auditAnchor() }
+    var refusal: AuditError? { lock.withLock { tampered } }
+    func awaitFullCheck() -> AuditError? { refusal }
+
+    func append(_ events: [AuditEvent], then changes: [StateChange]) throws -> [AuditRecord] {
+        if let refusal { throw refusal }
+        return try store.append(events, then: changes, at: clock(), redactor: redactor)
+    }
+
+    func appendBeforeStore(_ events: [AuditEvent], then changes: [StateChange]) throws -> () throws -> Void {
+        _ = try append(events, then: changes)
+        return {}
+    }
+
+    func records() throws -> [AuditRecord] {
+        let decoder = JSONDecoder()
+        return try store.exportChain().split(separator: 0x0A).map { try decoder.decode(AuditRecord.self, from: Data($0)) }
+    }
+}

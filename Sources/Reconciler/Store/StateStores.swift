@@ -1,0 +1,51 @@
+import Foundation
+import SpecModel
+
+/// Opens the store the agent config names: `state.sqlite` in the state directory, or PostgreSQL
+/// (`state.postgres.urlEnv`). Commands and the agent go through here, so both always read the same place.
+public enum StateStores {
+    /// The store an agent writes. With PostgreSQL it holds the database's agent lock for as long as it lives:
+    /// until leases exist (issue 15) one agent at a time acts on a database, and a second is refused.
+    public static func open(_ config: AgentConfig) throws -> any StateStore {
+        guard let url = try postgresURL(config) else { return try SQLiteStateStore(directory: config.stateDirectory) }
+        let store = try PostgresStateStore(url: url, soleAgent: true)
+        return store
+    }
+
+    /// A store for reading (status, history, audit): never migrates or locks anything.
+    public static func reader(_ config: AgentConfig) throws -> any StateReader {
+        guard let url = try postgresURL(config) else {
+            return try SQLiteStateStore(directory: config.stateDirectory, readOnly: true)
+        }
+        return try PostgresStateStore(url: url, migrate: false)
+    }
+
+    /// Every audit record of the chain the config names, filtered.
+    public static func auditRecords(_ config: AgentConfig, matching filter: AuditFilter = AuditFilter()) throws -> [AuditRecord] {
+        guard let url = try postgresURL(config) else {
+            return try AuditReader.records(at: "\(config.stateDirectory)/\(AuditLog.fileName)", matching: filter)
+        }
+        let export = try PostgresStateStore(url: url, migrate: false).exportChain(matching: filter)
+        let decoder = JSONDecoder()
+        return try export.split(separator: 0x0A).map { try decoder.decode(AuditRecord.self, from: Data($0)) }
+    }
+
+    /// Verifies the chain table of the PostgreSQL store the config names.
+    public static func verifyTable(_ config: AgentConfig) throws -> AuditVerification {
+        guard let url = try postgresURL(config) else {
+            throw PostgresError(kind: .fatal, sqlState: nil, message: "no state.postgres")
+        }
+        return try PostgresStateStore(url: url, migrate: false).verifyChain()
+    }
+
+    /// The connection URI from the environment, or nil for SQLite; an unset variable is an error, not SQLite.
+    static func postgresURL(_ config: AgentConfig) throws -> String? {
+        guard let variable = config.state.postgres?.urlEnv else { return nil }
+        guard let url = ProcessInfo.processInfo.environment[variable], !url.isEmpty else {
+            throw PostgresError(
+                kind: .fatal, sqlState: nil,
+                message: "state.postgres.urlEnv names \(variable), which is not set (or empty) in this environment")
+        }
+        return url
+    }
+}
