@@ -9,7 +9,12 @@ struct ConfigOptions: ParsableArguments {
 
     /// Loads the config, turning its diagnostics into a usage-style failure.
     func load() throws -> AgentConfig {
-        switch AgentConfigLoader.load(path: config) {
+        try Self.load(config)
+    }
+
+    /// Loads the config at `path` (a command that takes two: `state copy`).
+    static func load(_ path: String) throws -> AgentConfig {
+        switch AgentConfigLoader.load(path: path) {
         case .success(let loaded): return loaded
         case .failure(let error):
             FileHandle.standardError.write(Data((error.description + "\n").utf8))

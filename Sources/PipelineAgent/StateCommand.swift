@@ -7,7 +7,7 @@ struct StateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state",
         abstract: "Operate on the agent's state (see docs/operations.md, \"Damaged state\").",
-        subcommands: [StateRebuildCommand.self]
+        subcommands: [StateRebuildCommand.self, StateCopyCommand.self]
     )
 }
 
@@ -36,5 +36,37 @@ struct StateRebuildCommand: ParsableCommand {
         print(
             "rebuilt \(config.stateDirectory)/\(SQLiteStateStore.fileName) from \(summary.records) audit records: "
                 + "\(summary.promotions) promotions (\(summary.unfinished) unfinished), \(summary.stages) stages deployed")
+    }
+}
+
+/// `pipeline-agent state copy`: the whole state between SQLite and PostgreSQL.
+struct StateCopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy the whole state and audit chain from one agent config's store to another's (stop the agent first).",
+        discussion: """
+            One config keeps its state in SQLite (state.path), the other in PostgreSQL (state.postgres.urlEnv); \
+            the destination must be empty. Every table is copied (promotion ids kept) and the audit chain byte for \
+            byte; then the copy's chain is verified and must end at the source's head. Refuses while an agent runs \
+            on either side, when the destination holds state, or when the source's chain does not verify. Then \
+            start the agent with the destination's config.
+
+            Exit status: 0 copied and verified, 1 refused or failed (the reason is printed), 2 usage error.
+            """
+    )
+
+    @Option(help: "The agent config whose state is copied.") var from: String
+    @Option(help: "The agent config whose (empty) store receives it.") var to: String
+
+    func run() throws {
+        let source = try ConfigOptions.load(from)
+        let destination = try ConfigOptions.load(to)
+        // One lock a directory: the two configs may share their state.path (then only the store differs).
+        let directories = Set([source.stateDirectory, destination.stateDirectory]).sorted()
+        let locks = try directories.map { try StateDirectoryLock(directory: $0) }
+        let summary = try withExtendedLifetime(locks) { try StateCopy.copy(from: source, to: destination) }
+        print(
+            "copied \(summary.rows) rows and \(summary.records) audit records from \(from) to \(to); "
+                + "the copy verifies, head \(summary.head?.hash ?? AuditRecord.genesis)")
     }
 }

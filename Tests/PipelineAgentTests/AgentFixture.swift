@@ -48,8 +48,8 @@ final class AgentFixture: @unchecked Sendable {
     }
 
     /// The stages of `status --output json`, by name.
-    func status() throws -> [String: [String: Any]] {
-        let result = try agent("status", "--output", "json")
+    func status(environment: [String: String] = [:]) throws -> [String: [String: Any]] {
+        let result = try agent("status", "--output", "json", environment: environment)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let pipelines = object?["pipelines"] as? [[String: Any]] ?? []
         let stages = pipelines.first?["stages"] as? [[String: Any]] ?? []

@@ -75,4 +75,62 @@ struct PostgresAgentTests {
         let second = try runProcess([agentBinary(), "run", "--once", "--config", other.sub("agent.yaml")], environment: env)
         #expect(second.status != 0 && second.stderr.contains("another agent is running on this database"), "\(second.stderr)")
     }
+
+    @Test("state copy: SQLite to PostgreSQL, the agent carries on there, and back into an empty state.path; chains verify")
+    func copyBothWays() throws {
+        if let reason = PostgresCluster.unavailable {
+            print("SKIPPED state copy: \(reason)")
+            return
+        }
+        let cluster = try PostgresCluster()
+        let fixture = try AgentFixture(stages: [deployStage("dev"), deployStage("staging", from: "dev")].joined(separator: "\n"))
+        let env = ["PA_ROOT": fixture.root, "PA_TEST_DATABASE": cluster.url]
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0)
+        let onSQLite = try fixture.status()
+
+        let sqliteConfig = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        let postgresConfig = sqliteConfig.replacingOccurrences(
+            of: "state: {path: ./state}", with: "state: {path: ./state, postgres: {urlEnv: PA_TEST_DATABASE}}")
+        let (fromFile, toFile) = (fixture.configPath, "\(fixture.root)/agent-postgres.yaml")
+        try postgresConfig.write(toFile: toFile, atomically: false, encoding: .utf8)
+        let copy = { (from: String, to: String) in
+            try runProcess([agentBinary(), "state", "copy", "--from", from, "--to", to], environment: env)
+        }
+        let copied = try copy(fromFile, toFile)
+        #expect(copied.status == 0 && copied.stdout.contains("the copy verifies"), "\(copied.stdout)\(copied.stderr)")
+        let again = try copy(fromFile, toFile)
+        #expect(again.status == 1 && again.stderr.contains("already holds state"), "\(again.stderr)")
+        let same = try copy(fromFile, fromFile)
+        #expect(same.status == 1 && same.stderr.contains("exactly one of the two configs"), "\(same.stderr)")
+        fixture.configPath = toFile
+
+        // The same state, read from PostgreSQL; the agent carries on there, the chain growing from the copied head.
+        let status = try fixture.agent("status", "--output", "json", environment: env)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(
+            try fixture.status(environment: env).mapValues { $0["current"] as? String }
+                == onSQLite.mapValues { $0["current"] as? String })
+        try fixture.push("v2", files: ["app/version.txt": "v2\n"])
+        let run = try fixture.agent("run", "--once", environment: env)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(try String(contentsOfFile: "\(fixture.root)/staging/version.txt", encoding: .utf8) == "v2\n")
+        #expect(try fixture.agent("audit", "verify", environment: env).stdout.contains("chain intact"))
+        let onPostgres = try fixture.status(environment: env)
+
+        // Back into an empty state.path: the file chain and the anchor verify, and status reads the same.
+        let backFile = "\(fixture.root)/agent-back.yaml"
+        try sqliteConfig.replacingOccurrences(of: "path: ./state}", with: "path: ./state-back}")
+            .write(toFile: backFile, atomically: false, encoding: .utf8)
+        let back = try copy(toFile, backFile)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        fixture.configPath = backFile
+        let verify = try fixture.agent("audit", "verify", environment: env)
+        #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
+        let script = try runProcess(["python3", "\(repositoryRoot)/scripts/verify-audit.py", "\(fixture.root)/state-back"])
+        #expect(script.status == 0, "\(script.stdout)")
+        #expect(
+            try fixture.status(environment: env).mapValues { $0["current"] as? String }
+                == onPostgres.mapValues { $0["current"] as? String })
+        #expect(try fixture.agent("run", "--once", environment: env).status == 0, "the agent runs on the copy")
+    }
 }

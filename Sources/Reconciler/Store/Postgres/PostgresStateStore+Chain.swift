@@ -40,6 +40,28 @@ extension PostgresStateStore {
         }
     }
 
+    /// Stores canonical lines of another store's chain as they are (`state copy`), and moves the head to the last.
+    func insertChain(_ lines: [String], on connection: PostgresConnection) throws {
+        let decoder = JSONDecoder()
+        var head: AuditRecord?
+        for line in lines {
+            let record = try decoder.decode(AuditRecord.self, from: Data(line.utf8))
+            try connection.execute(
+                """
+                INSERT INTO audit_records (seq, line, hash, type, pipeline, stage, candidate, recorded_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz)
+                """,
+                [
+                    String(record.seq), line, record.hash, record.type, record.pipeline, record.stage, record.candidate,
+                    record.time,
+                ])
+            head = record
+        }
+        if let head {
+            try connection.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [String(head.seq), head.hash])
+        }
+    }
+
     /// The chain in the audit log file's format: one canonical line a record, each ending in a newline, so that the
     /// file's verifiers (`audit verify`, `scripts/verify-audit.py`, the `jq` recipe) check an export unchanged.
     public func exportChain(matching filter: AuditFilter = AuditFilter()) throws -> Data {
