@@ -4,24 +4,24 @@ import Foundation
 public enum JSONSchemaEmitter {
     /// The schema of the Pipeline document, as pretty-printed JSON with sorted keys.
     public static func pipelineSchemaJSON() throws -> Data {
-        var root = schema(for: SpecSchema.pipeline)
-        root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        root["$id"] = "https://pipeline-agent.dev/schemas/pipeline.schema.json"
-        root["title"] = "pipeline-agent Pipeline"
-        root["description"] = "A deliverable's promotion path: a source and a graph of stages (kind: Pipeline)."
-        var data = try JSONSerialization.data(
-            withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        data.append(0x0A)
-        return data
+        try document(
+            SpecSchema.pipeline, file: "pipeline.schema.json", title: "pipeline-agent Pipeline",
+            description: "A deliverable's promotion path: a source and a graph of stages (kind: Pipeline).")
     }
 
     /// The schema of the agent config file (`--config`), from the description the config check uses.
     public static func configSchemaJSON() throws -> Data {
-        var root = schema(for: ConfigSchema.config)
+        try document(
+            ConfigSchema.config, file: "agent-config.schema.json", title: "pipeline-agent agent config",
+            description: "The agent's own configuration (--config): the trust root that no repository change can alter.")
+    }
+
+    private static func document(_ type: SchemaType, file: String, title: String, description: String) throws -> Data {
+        var root = schema(for: type)
         root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        root["$id"] = "https://pipeline-agent.dev/schemas/agent-config.schema.json"
-        root["title"] = "pipeline-agent agent config"
-        root["description"] = "The agent's own configuration (--config): the trust root that no repository change can alter."
+        root["$id"] = "https://pipeline-agent.dev/schemas/\(file)"
+        root["title"] = title
+        root["description"] = description
         var data = try JSONSerialization.data(
             withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         data.append(0x0A)

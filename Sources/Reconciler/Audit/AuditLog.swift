@@ -123,18 +123,7 @@ public final class AuditLog: @unchecked Sendable {
     func appendAwaitingAnchor(_ events: [AuditEvent]) throws -> (records: [AuditRecord], anchor: AuditAnchor)? {
         try lock.withLock {
             if let failure { throw failure }
-            var records: [AuditRecord] = []
-            var prev = head?.hash ?? AuditRecord.genesis
-            var seq = head?.seq ?? 0
-            let now = AuditTime.format(clock())
-            for event in events {
-                var clean = event
-                clean.detail = event.detail.mapValues(redactor.redact)
-                seq += 1
-                let record = AuditRecord(event: clean, seq: seq, time: now, prev: prev)
-                prev = record.hash
-                records.append(record)
-            }
+            let records = AuditRecord.seal(events, after: head, time: AuditTime.format(clock()), redactor: redactor)
             guard let last = records.last else { return nil }
             let text = records.map { $0.canonicalLine + "\n" }.joined()
             let data = Data(text.utf8)

@@ -97,3 +97,20 @@ public enum AuditTime {
         return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
     }
 }
+
+extension AuditRecord {
+    /// Seals `events` as the records following `head` (nil: the first), all stamped `time`, with secrets removed
+    /// from their details: the one way a record is made, whichever store keeps the chain.
+    static func seal(_ events: [AuditEvent], after head: AuditAnchor?, time: String, redactor: SecretRedactor) -> [AuditRecord] {
+        var prev = head?.hash ?? genesis
+        var seq = head?.seq ?? 0
+        return events.map { event in
+            var clean = event
+            clean.detail = event.detail.mapValues(redactor.redact)
+            seq += 1
+            let record = AuditRecord(event: clean, seq: seq, time: time, prev: prev)
+            prev = record.hash
+            return record
+        }
+    }
+}

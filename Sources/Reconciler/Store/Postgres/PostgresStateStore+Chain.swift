@@ -11,29 +11,26 @@ extension PostgresStateStore {
         guard !events.isEmpty else { return [] }
         return try locked { connection in
             try connection.transaction {
-                let head = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").rows.first
-                var seq = head?[0].flatMap { Int64($0) } ?? 0
-                var prev = head?[1] ?? AuditRecord.genesis
-                var records: [AuditRecord] = []
-                let stamp = AuditTime.format(time)
-                for event in events {
-                    var clean = event
-                    clean.detail = event.detail.mapValues(redactor.redact)
-                    seq += 1
-                    let record = AuditRecord(event: clean, seq: seq, time: stamp, prev: prev)
-                    prev = record.hash
-                    records.append(record)
+                let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").rows.first
+                let head = row.flatMap { row in
+                    row[0].flatMap { Int64($0) }.flatMap { $0 > 0 ? AuditAnchor(seq: $0, hash: row[1] ?? "") : nil }
+                }
+                let records = AuditRecord.seal(events, after: head, time: AuditTime.format(time), redactor: redactor)
+                for record in records {
                     try connection.execute(
                         """
                         INSERT INTO audit_records (seq, line, hash, type, pipeline, stage, candidate, recorded_at)
                         VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0))
                         """,
                         [
-                            String(seq), record.canonicalLine, record.hash, record.type, record.pipeline, record.stage,
-                            record.candidate, Self.ms(time),
+                            String(record.seq), record.canonicalLine, record.hash, record.type, record.pipeline,
+                            record.stage, record.candidate, Self.ms(time),
                         ])
                 }
-                try connection.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [String(seq), prev])
+                if let last = records.last {
+                    try connection.execute(
+                        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [String(last.seq), last.hash])
+                }
                 for change in changes { try Self.apply(change, on: connection) }
                 return records
             }
