@@ -31,6 +31,13 @@ struct StateRebuildCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
+        if config.state.postgres != nil {
+            FileHandle.standardError.write(
+                Data(
+                    ("state rebuild makes state.sqlite from audit.jsonl; with state.postgres the state and its chain are "
+                        + "both in the database: restore it from a backup, or copy a state in with state copy\n").utf8))
+            throw ExitCode.failure
+        }
         let lock = try StateDirectoryLock(directory: config.stateDirectory)
         let summary = try withExtendedLifetime(lock) { try StateRebuild.rebuild(directory: config.stateDirectory) }
         print(

@@ -55,6 +55,11 @@ struct PostgresAgentTests {
         let script = try runProcess(["python3", "\(repositoryRoot)/scripts/verify-audit.py", check.path])
         #expect(script.status == 0 && script.stdout.hasPrefix("intact: \(records) records"), "\(script.stdout)")
 
+        // Rebuilding state.sqlite from a file log means nothing here: refused, and nothing is written.
+        let rebuild = try fixture.agent("state", "rebuild", environment: env)
+        #expect(rebuild.status == 1 && rebuild.stderr.contains("both in the database"), "\(rebuild.stdout)\(rebuild.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/state/state.sqlite"))
+
         // One agent at a time acts on a database: a second one, elsewhere, is refused while the first runs.
         let first = Process()
         first.executableURL = URL(fileURLWithPath: agentBinary())
