@@ -9,11 +9,7 @@ struct PostgresAgentTests {
         "run --once promotes with the chain in a table; status, history, audit verify and export read it; a second agent is refused"
     )
     func promoteOnPostgres() throws {
-        if let reason = PostgresCluster.unavailable {
-            print("SKIPPED the agent on PostgreSQL: \(reason)")
-            return
-        }
-        let cluster = try PostgresCluster()
+        guard let cluster = try PostgresCluster.forTest("the agent on PostgreSQL") else { return }
         let fixture = try AgentFixture(stages: [deployStage("dev"), deployStage("staging", from: "dev")].joined(separator: "\n"))
         try String(contentsOfFile: fixture.configPath, encoding: .utf8)
             .replacingOccurrences(
@@ -83,11 +79,7 @@ struct PostgresAgentTests {
 
     @Test("state copy: SQLite to PostgreSQL, the agent carries on there, and back into an empty state.path; chains verify")
     func copyBothWays() throws {
-        if let reason = PostgresCluster.unavailable {
-            print("SKIPPED state copy: \(reason)")
-            return
-        }
-        let cluster = try PostgresCluster()
+        guard let cluster = try PostgresCluster.forTest("state copy") else { return }
         let fixture = try AgentFixture(stages: [deployStage("dev"), deployStage("staging", from: "dev")].joined(separator: "\n"))
         let env = ["PA_ROOT": fixture.root, "PA_TEST_DATABASE": cluster.url]
         #expect(try fixture.agent("run", "--once", environment: env).status == 0)

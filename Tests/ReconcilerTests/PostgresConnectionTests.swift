@@ -9,11 +9,7 @@ import Testing
 struct PostgresConnectionTests {
     @Test("parameters are values, never SQL; NULLs, transactions, and errors classified by what to do next")
     func roundTrip() throws {
-        if let reason = PostgresCluster.unavailable {
-            print("SKIPPED PostgreSQL connection: \(reason)")
-            return
-        }
-        let cluster = try PostgresCluster()
+        guard let cluster = try PostgresCluster.forTest("PostgreSQL connection") else { return }
         let connection = try PostgresConnection(url: cluster.url)
         try connection.execute("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
         let hostile = "x'); DROP TABLE t; --"

@@ -8,14 +8,6 @@ import Testing
 /// chain in its table stays one chain when two stores (two agents) append at once.
 @Suite("PostgreSQL state store")
 struct PostgresStateStoreTests {
-    static func cluster() throws -> PostgresCluster? {
-        if let reason = PostgresCluster.unavailable {
-            print("SKIPPED PostgreSQL store: \(reason)")
-            return nil
-        }
-        return try PostgresCluster()
-    }
-
     /// One promotion's life and the loop's bookkeeping, written to any store.
     static func write(_ store: any StateStore, at date: Date) throws {
         let key = StageKey("shop", "dev")
@@ -38,7 +30,7 @@ struct PostgresStateStoreTests {
 
     @Test("the same writes read back the same from SQLite and from PostgreSQL")
     func sameAsSQLite() throws {
-        guard let cluster = try Self.cluster() else { return }
+        guard let cluster = try PostgresCluster.forTest("PostgreSQL store") else { return }
         let scratch = try Scratch()
         let sqlite = try SQLiteStateStore(directory: scratch.path)
         let postgres = try PostgresStateStore(url: cluster.url)
@@ -62,7 +54,7 @@ struct PostgresStateStoreTests {
 
     @Test("two agents appending at once make one chain; a record never lands without its state change")
     func oneChain() throws {
-        guard let cluster = try Self.cluster() else { return }
+        guard let cluster = try PostgresCluster.forTest("PostgreSQL store") else { return }
         let stores = try [PostgresStateStore(url: cluster.url), PostgresStateStore(url: cluster.url)]
         DispatchQueue.concurrentPerform(iterations: 2) { agent in
             for index in 0..<40 {

@@ -27,6 +27,15 @@ public final class PostgresCluster: @unchecked Sendable {
         return nil
     }
 
+    /// A started cluster for `test`, or nil after printing why none can be made here (the test then says it skipped).
+    public static func forTest(_ test: String) throws -> PostgresCluster? {
+        if let reason = unavailable {
+            print("SKIPPED \(test): \(reason)")
+            return nil
+        }
+        return try PostgresCluster()
+    }
+
     /// Makes and starts a cluster with `trust` authentication on 127.0.0.1 only.
     public init() throws {
         guard let bin = Self.binaries else { throw PostgresUnavailable(description: Self.unavailable ?? "no PostgreSQL") }

@@ -58,26 +58,30 @@ final class TableAuditChain: AuditChain, @unchecked Sendable {
     private let store: PostgresStateStore
     private let redactor: SecretRedactor
     private let clock: @Sendable () -> Date
-    private let lock = NSLock()
-    private var tampered: AuditError?
+    private let tampered: AuditError?
+    /// Moved by this agent's appends (the only writer while it holds the database), read by other threads.
+    private var lastHead: AuditAnchor?
+    private let headLock = NSLock()
 
     /// Verifies the whole chain before anything is recorded on top of it.
     init(store: PostgresStateStore, redactor: SecretRedactor, clock: @escaping @Sendable () -> Date) throws {
         self.store = store
         self.redactor = redactor
         self.clock = clock
-        if let problem = try store.verifyChain().problem {
-            tampered = .tampered(path: "the audit_records table", problem: problem)
-        }
+        let verification = try store.verifyChain()
+        tampered = verification.problem.map { .tampered(path: "the audit_records table", problem: $0) }
+        lastHead = verification.head
     }
 
-    var head: AuditAnchor? { try? store.auditAnchor() }
-    var refusal: AuditError? { lock.withLock { tampered } }
-    func awaitFullCheck() -> AuditError? { refusal }
+    var head: AuditAnchor? { headLock.withLock { lastHead } }
+    var refusal: AuditError? { tampered }
+    func awaitFullCheck() -> AuditError? { tampered }
 
     func append(_ events: [AuditEvent], then changes: [StateChange]) throws -> [AuditRecord] {
-        if let refusal { throw refusal }
-        return try store.append(events, then: changes, at: clock(), redactor: redactor)
+        if let tampered { throw tampered }
+        let records = try store.append(events, then: changes, at: clock(), redactor: redactor)
+        if let last = records.last { headLock.withLock { lastHead = AuditAnchor(seq: last.seq, hash: last.hash) } }
+        return records
     }
 
     func appendBeforeStore(_ events: [AuditEvent], then changes: [StateChange]) throws -> () throws -> Void {
@@ -85,8 +89,5 @@ final class TableAuditChain: AuditChain, @unchecked Sendable {
         return {}
     }
 
-    func records() throws -> [AuditRecord] {
-        let decoder = JSONDecoder()
-        return try store.exportChain().split(separator: 0x0A).map { try decoder.decode(AuditRecord.self, from: Data($0)) }
-    }
+    func records() throws -> [AuditRecord] { try store.chainRecords() }
 }

@@ -22,7 +22,7 @@ public enum StateChange: Sendable {
 /// on several threads (the loop, a promotion, notification delivery) never interleave a pair and
 /// the store never says something the log does not.
 public final class Recorder: @unchecked Sendable {
-    private let log: any AuditChain
+    private let chain: any AuditChain
     private let store: any StateStore
     private let notifier: NotificationDispatcher
     /// Shared with the notification thread's records: one order for log and store.
@@ -37,7 +37,7 @@ public final class Recorder: @unchecked Sendable {
         config: AgentConfig, store: any StateStore, redactor: SecretRedactor, logger: Logger,
         clock: @escaping @Sendable () -> Date
     ) throws {
-        let log: any AuditChain =
+        let chain: any AuditChain =
             if let tables = store as? PostgresStateStore {
                 try TableAuditChain(store: tables, redactor: redactor, clock: clock)
             } else {
@@ -45,13 +45,13 @@ public final class Recorder: @unchecked Sendable {
             }
         let gate = NSLock()
         decisions = DecisionLog(logger: logger, redactor: redactor)
-        self.log = log
+        self.chain = chain
         self.store = store
         auditPath = "\(config.stateDirectory)/\(AuditLog.fileName)"
         self.gate = gate
         notifier = NotificationDispatcher(
             config: config, redactor: redactor, logger: logger,
-            record: { event in try gate.withLock { _ = try log.append([event], then: []) } })
+            record: { event in try gate.withLock { _ = try chain.append([event], then: []) } })
     }
 
     /// The state as recorded so far, for reading.
@@ -59,16 +59,16 @@ public final class Recorder: @unchecked Sendable {
     /// Where the audit log file is (when the chain is a file: SQLite's embedded default).
     public let auditPath: String
     /// Every record of the audit chain, in order.
-    func auditRecords() throws -> [AuditRecord] { try log.records() }
+    func auditRecords() throws -> [AuditRecord] { try chain.records() }
     /// The last record's sequence number and hash.
-    public var auditHead: AuditAnchor? { log.head }
+    public var auditHead: AuditAnchor? { chain.head }
     /// Why the audit log refuses to record (tampering, a failed write), or nil: then nothing may act.
-    public var auditRefusal: AuditError? { log.refusal }
+    public var auditRefusal: AuditError? { chain.refusal }
 
     /// Waits for the start-up check of the records before the log's last verified point; returns the
     /// refusal, if any (`run --once` reports it before exiting).
     public func awaitAuditCheck() -> AuditError? {
-        log.awaitFullCheck()
+        chain.awaitFullCheck()
     }
 
     /// Appends `event`, then applies `changes` (each in its own transaction, in order).
@@ -76,10 +76,10 @@ public final class Recorder: @unchecked Sendable {
         try record([event], then: changes)
     }
 
-    /// Appends `events` with one write and one fsync, then moves the anchor and applies `changes` in one
-    /// transaction: the store never holds half of what a record announced.
+    /// Appends `events` durably, then applies `changes` (with the file chain, in the anchor's transaction; with the
+    /// table, in the records' own): the store never holds half of what a record announced.
     func record(_ events: [AuditEvent], then changes: [StateChange]) throws {
-        _ = try gate.withLock { try log.append(events, then: changes) }
+        _ = try gate.withLock { try chain.append(events, then: changes) }
         decisions.log(events)
     }
 
@@ -101,7 +101,7 @@ public final class Recorder: @unchecked Sendable {
         gate.lock()
         let applyChanges: () throws -> Void
         do {
-            applyChanges = try log.appendBeforeStore(events, then: changes)
+            applyChanges = try chain.appendBeforeStore(events, then: changes)
         } catch {
             gate.unlock()
             throw error
@@ -120,7 +120,7 @@ public final class Recorder: @unchecked Sendable {
             let promotion = try store.startPromotion(
                 action.key, candidate: action.candidate, previous: action.previous, specDigest: specDigest, at: at)
             let event = announce(promotion)
-            try log.append([event], then: [])
+            try chain.append([event], then: [])
             decisions.log([event])
             return promotion
         }

@@ -69,7 +69,7 @@ public enum StateCopy {
         let written = export.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == export.count, fsync(descriptor) == 0 else {
             close(descriptor)
-            throw StateCopyError.destinationNotEmpty("\(log) (write failed: \(String(cString: strerror(errno))))")
+            throw StateCopyError.writeFailed(log, String(cString: strerror(errno)))
         }
         close(descriptor)
         let sqlite = try SQLiteStateStore(directory: directory, besideExistingLog: true)
@@ -138,6 +138,7 @@ public enum StateCopy {
 /// Why a copy was refused or failed.
 public enum StateCopyError: Error, CustomStringConvertible {
     case sameKind
+    case writeFailed(String, String)
     case destinationNotEmpty(String)
     case sourceBroken(String)
     case copyDiffers(String, String)
@@ -148,6 +149,7 @@ public enum StateCopyError: Error, CustomStringConvertible {
             return "state copy moves state between SQLite and PostgreSQL: exactly one of the two configs must have "
                 + "state.postgres (copy a state directory with the agent stopped, or a database with pg_dump)"
         case .destinationNotEmpty(let place): return "\(place) already holds state; a copy goes only into an empty store"
+        case .writeFailed(let path, let reason): return "cannot write \(path): \(reason); remove it before trying again"
         case .sourceBroken(let problem): return "the source's audit chain does not verify (\(problem)); nothing was copied"
         case .copyDiffers(let place, let problem): return "the copy in \(place) does not verify: \(problem)"
         }

@@ -8,8 +8,7 @@ public enum StateStores {
     /// until leases exist (issue 15) one agent at a time acts on a database, and a second is refused.
     public static func open(_ config: AgentConfig) throws -> any StateStore {
         guard let url = try postgresURL(config) else { return try SQLiteStateStore(directory: config.stateDirectory) }
-        let store = try PostgresStateStore(url: url, soleAgent: true)
-        return store
+        return try PostgresStateStore(url: url, soleAgent: true)
     }
 
     /// A store for reading (status, history, audit): never migrates or locks anything.
@@ -25,9 +24,7 @@ public enum StateStores {
         guard let url = try postgresURL(config) else {
             return try AuditReader.records(at: "\(config.stateDirectory)/\(AuditLog.fileName)", matching: filter)
         }
-        let export = try PostgresStateStore(url: url, migrate: false).exportChain(matching: filter)
-        let decoder = JSONDecoder()
-        return try export.split(separator: 0x0A).map { try decoder.decode(AuditRecord.self, from: Data($0)) }
+        return try PostgresStateStore(url: url, migrate: false).chainRecords(matching: filter)
     }
 
     /// Verifies the chain table of the PostgreSQL store the config names.

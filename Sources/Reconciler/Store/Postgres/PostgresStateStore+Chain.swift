@@ -77,6 +77,14 @@ extension PostgresStateStore {
         return data
     }
 
+    /// The chain's records, filtered, in order.
+    public func chainRecords(matching filter: AuditFilter = AuditFilter()) throws -> [AuditRecord] {
+        let decoder = JSONDecoder()
+        return try exportChain(matching: filter).split(separator: 0x0A).map {
+            try decoder.decode(AuditRecord.self, from: Data($0))
+        }
+    }
+
     /// Verifies every record of the chain and that its last one is the head the table holds.
     public func verifyChain() throws -> AuditVerification {
         AuditVerifier.verify(try exportChain(), anchor: try auditAnchor())
