@@ -4,12 +4,23 @@ import SpecModel
 
 /// `plan` and `status` as a person reads them: one line per stage, like `terraform plan`.
 enum PlanText {
+    /// `agent host:123.1 live (coordinator), heartbeat 2026-…; running shop/dev#4`.
+    static func agentLine(_ agent: AgentMember) -> String {
+        let role = agent.coordinator ? " (coordinator)" : ""
+        let running = agent.running.isEmpty ? "idle" : "running " + agent.running.joined(separator: " ")
+        return
+            "agent \(agent.instance) \(agent.state)\(role), last heartbeat \(AuditTime.format(agent.lastHeartbeat)); \(running)"
+    }
+
     static func render(_ plan: Plan, title: String) -> String {
         var lines: [String] = []
         if let source = plan.source {
             let fetched = source.lastFetch.map { "last fetch \(AuditTime.format($0))" } ?? "never fetched"
             lines.append("source \(source.url): \(fetched)\(source.lastError.map { "; failing: \($0)" } ?? "")")
             lines.append("")
+        }
+        if let agents = plan.agents, !agents.isEmpty {
+            lines += agents.map(agentLine) + [""]
         }
         let stages = plan.pipelines.flatMap(\.stages)
         let nameWidth = max(5, stages.map(\.name.count).max() ?? 0)

@@ -17,6 +17,8 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     public var execution: ExecutionConfig?
     /// Where signed checkpoints of the audit chain's head go, out of the host's reach.
     public var witness: WitnessConfig?
+    /// Several agents on one PostgreSQL database: how long a silent agent keeps its claims.
+    public var ha: HAConfig?
 
     /// The file this configuration was read from; relative paths resolve against its directory.
     public var baseDirectory: String = "."
@@ -25,7 +27,7 @@ public struct AgentConfig: Sendable, Hashable, Codable {
     public var locations: [String: SourceLocation] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case source, state, trust, http, notifications, secrets, protect, shutdownGrace, execution, witness
+        case source, state, trust, http, notifications, secrets, protect, shutdownGrace, execution, witness, ha
     }
 
     /// A path from the config, made absolute against the config file's directory.
@@ -51,6 +53,17 @@ public struct WitnessConfig: Sendable, Hashable, Codable {
     public var channel: String?
     /// How often a checkpoint is sent while the chain grows (default 1h); one also follows each promotion.
     public var interval: SpecDuration?
+}
+
+/// Several agents sharing one PostgreSQL store (`docs/operations.md`, "Several agents").
+public struct HAConfig: Sendable, Hashable, Codable {
+    /// How long an agent that stopped renewing keeps its claims before another recovers them (default 30s).
+    public var leaseTimeout: SpecDuration?
+
+    /// The lease in force, in seconds (at least 3: a heartbeat goes every third of it).
+    public var leaseSeconds: Double { leaseTimeout.map { max(3, Double($0.milliseconds) / 1000) } ?? Self.defaultLeaseSeconds }
+    /// Without `leaseTimeout`.
+    public static let defaultLeaseSeconds: Double = 30
 }
 
 /// Where steps run (`docs/operations.md`, "Isolation").

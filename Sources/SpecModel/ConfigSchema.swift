@@ -64,7 +64,7 @@ enum ConfigSchema {
                                                     "urlEnv", envName, required: true,
                                                     "Environment variable holding the libpq connection URI")
                                             ])),
-                                    "Keep the state and the audit chain in PostgreSQL (one agent at a time, for now)"),
+                                    "Keep the state and the audit chain in PostgreSQL (any number of agents may share it)"),
                             ])),
                     required: true, "Where state, audit log and work directories live"),
                 Property(
@@ -107,6 +107,17 @@ enum ConfigSchema {
                                 Property("channel", text, "Post signed checkpoints to this webhook channel"),
                                 Property("interval", SpecSchema.duration, "How often while the chain grows (default 1h)"),
                             ])), "Signed checkpoints of the audit chain's head, kept out of the host's reach"),
+                Property(
+                    "ha",
+                    .object(
+                        ObjectSchema(
+                            "ha",
+                            [
+                                Property(
+                                    "leaseTimeout", SpecSchema.duration,
+                                    "How long a silent agent keeps its claims before another recovers them (default 30s, at least 3s)"
+                                )
+                            ])), "Several agents sharing one state.postgres database"),
             ]))
 
     /// A `pipeline/stage` pair of globs: a bare stage name would reach any new pipeline's stage of that name.

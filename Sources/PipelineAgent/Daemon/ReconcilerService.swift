@@ -38,6 +38,7 @@ final class ReconcilerService: Service, @unchecked Sendable {
             if let error { runtime.fetchFailed(error) } else { runtime.fetchSucceeded() }
         }
         loop.onPromotionEnd = { [runtime] in runtime.wakeUp() }
+        loop.onMembershipChange = { [runtime] in runtime.wakeUp() }
         do {
             try loop.start()
             runtime.loopStarted()

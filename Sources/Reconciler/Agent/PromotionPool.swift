@@ -37,13 +37,22 @@ final class PromotionPool: @unchecked Sendable {
         return condition.withLock { running.values.contains { $0 == user } }
     }
 
+    /// What `start` did.
+    enum Admission {
+        case started
+        /// No room now (the pool is full, or the stage or the step user is busy): try again later.
+        case noRoom
+        /// `begin` declined (another agent claimed the stage first): nothing to do.
+        case declined
+    }
+
     /// When there is room and neither `key` nor `user` is busy: runs `begin` on the caller's thread (so that
     /// the promotion is recorded before the caller plans again), then `work` on a thread of its own.
-    /// False when there was no room; `begin`'s error is rethrown with the room given back.
+    /// `begin`'s error is rethrown with the room given back; so is its nil.
     func start<Begun: Sendable>(
-        _ key: StageKey, candidate: String, user: String?, begin: () throws -> Begun,
+        _ key: StageKey, candidate: String, user: String?, begin: () throws -> Begun?,
         _ work: @escaping @Sendable (Begun) throws -> (status: PromotionStatus, id: Int64)
-    ) throws -> Bool {
+    ) throws -> Admission {
         let admitted = condition.withLock { () -> Bool in
             guard running.count < limit, running[key] == nil,
                 user.map({ busy in !running.values.contains { $0 == busy } }) ?? true
@@ -53,15 +62,22 @@ final class PromotionPool: @unchecked Sendable {
             running[key] = .some(user)
             return true
         }
-        guard admitted else { return false }
+        guard admitted else { return .noRoom }
+        let giveBack = {
+            self.condition.withLock {
+                self.running[key] = nil
+                self.condition.broadcast()
+            }
+        }
         let begun: Begun
         do {
-            begun = try begin()
-        } catch {
-            condition.withLock {
-                running[key] = nil
-                condition.broadcast()
+            guard let claimed = try begin() else {
+                giveBack()
+                return .declined
             }
+            begun = claimed
+        } catch {
+            giveBack()
             throw error
         }
         let thread = Thread { [self] in
@@ -76,7 +92,7 @@ final class PromotionPool: @unchecked Sendable {
         }
         thread.stackSize = 8 << 20
         thread.start()
-        return true
+        return .started
     }
 
     /// The promotions that ended since the last call, oldest first.

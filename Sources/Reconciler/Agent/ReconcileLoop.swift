@@ -47,6 +47,12 @@ public final class ReconcileLoop {
     public var onFetch: (@Sendable (Error?) -> Void)?
     /// The promotions under way (`execution.maxConcurrentPromotions` at once).
     let pool: PromotionPool
+    /// Other agents sharing a PostgreSQL store: the lease, the duties, the takeover of dead agents' promotions.
+    let membership: Membership
+    /// What the promotions watch: the agent stopping, or this agent's lease running out (then reset on rejoining).
+    private let promotionCancellation: CancellationFlag
+    /// Told (on the heartbeat's thread) when the lease was lost or a dead agent's promotions are free; set before `start`.
+    public var onMembershipChange: (@Sendable () -> Void)?
     /// Told (on a promotion's thread) when a promotion ends, so a service can pass again at once.
     public var onPromotionEnd: (@Sendable () -> Void)? {
         get { pool.onFinish }
@@ -60,9 +66,11 @@ public final class ReconcileLoop {
             config: session.config, store: session.stateStore, redactor: environment.redactor, logger: session.logger,
             clock: session.clock)
         passRecorder = PassRecorder(recorder: recorder, clock: session.clock)
+        membership = Membership(store: session.stateStore, config: session.config, logger: session.logger)
+        promotionCancellation = CancellationFlag(gracePeriod: cancellation.gracePeriod, following: cancellation)
         var context = ExecutionContext(
             recorder: recorder, stateDirectory: session.config.stateDirectory, environment: environment,
-            clock: session.clock, logger: session.logger, cancellation: cancellation)
+            clock: session.clock, logger: session.logger, cancellation: promotionCancellation)
         context.runner = session.runner
         context.isolation = session.isolation
         context.checkouts = session.checkouts
@@ -84,19 +92,44 @@ public final class ReconcileLoop {
     /// Records the start; a predecessor's unfinished promotions are finished at the first pass
     /// that can read the specs (the source may be unreachable right now).
     public func start() throws {
+        let wake = onMembershipChange
+        try membership.join { wake?() }
         try passRecorder.lifecycle(
             "agent.started", detail: ["source": .string(session.mirror.url), "branch": .string(session.branch)])
     }
 
+    /// Alone: once, every promotion left running. Sharing a store: at every pass, the promotions of agents whose
+    /// lease ran out, taken over first (each by one agent).
     private func recoverIfNeeded() throws {
-        guard !recovered else { return }
-        let inputs = try session.pipelineInputs().inputs
-        let specs = Dictionary(uniqueKeysWithValues: inputs.compactMap { input in input.pipeline.map { (input.name, $0) } })
-        try executor.recoverInterrupted(specs: specs, repository: session.openRepository())
-        if !session.readOnly {
+        guard !recovered || membership.isShared else { return }
+        let taken: Set<Int64>? = membership.isShared ? Set(try membership.takeOrphans()) : nil
+        if taken?.isEmpty != true {
+            let inputs = try session.pipelineInputs().inputs
+            let specs = Dictionary(uniqueKeysWithValues: inputs.compactMap { input in input.pipeline.map { (input.name, $0) } })
+            try executor.recoverInterrupted(specs: specs, repository: session.openRepository(), only: taken)
+            quiet = nil
+        }
+        if !recovered, !session.readOnly {
             session.checkouts.removeAll(legacy: "\(session.config.stateDirectory)/work")
         }
         recovered = true
+    }
+
+    /// This agent's lease ran out: its promotions belong to others now and every write for them is refused. It
+    /// stops them (their steps are killed after the grace period), forgets what it cached, and joins again.
+    private func rejoinIfLost() throws {
+        guard membership.isLost else { return }
+        promotionCancellation.cancel()
+        pool.waitForAll()
+        for promotion in pool.takeFinished() {
+            session.logger.warning(
+                "stopped a promotion this agent no longer owns", metadata: ["stage": "\(promotion.key)"])
+        }
+        promotionCancellation.reset()
+        planMemo = PlanMemo()
+        quiet = nil
+        passRecorder.forget()
+        try membership.rejoin()
     }
 
     /// Records the retries operators asked for since the last pass (and refuses those with nothing to retry);
@@ -138,13 +171,16 @@ public final class ReconcileLoop {
     }
 
     public func stop(reason: String) throws {
+        defer { membership.leave() }
         try passRecorder.lifecycle("agent.stopped", detail: ["reason": .string(reason)])
-        witness?.checkpoint(force: true)
+        if membership.isCoordinator { witness?.checkpoint(force: true) }
     }
 
     /// Runs the health checks that are due and records what changed; returns whether something changed
     /// and when the next are due.
     func checkHealth(now: Date) throws -> (changed: Bool, next: Date?) {
+        // A once-only duty: with agents sharing the store, the coordinator's.
+        guard membership.isCoordinator else { return (false, nil) }
         let (changes, next) = try health.runDue(
             session.pipelineInputs().inputs, now: now, repository: session.openRepository(), skip: session.stageBusy)
         for change in changes { try passRecorder.healthChanged(change) }
@@ -163,6 +199,12 @@ public final class ReconcileLoop {
     {
         // Tampering found by the background check of the older records stops the agent at the next pass.
         if let refusal = recorder.auditRefusal { throw refusal }
+        try rejoinIfLost()
+        if membership.becameCoordinator() {
+            passRecorder.forget()
+            planMemo = PlanMemo()
+            quiet = nil
+        }
         var summary = RunSummary()
         let fetchStarted = ContinuousClock.now
         do {
@@ -179,7 +221,7 @@ public final class ReconcileLoop {
         let (healthChanged, nextHealthCheck) = try checkHealth(now: session.clock())
         summary.nextHealthCheck = nextHealthCheck
         let tips = try session.openRepository().branchTips()
-        if !healthChanged, let quiet, quiet.holds(tips: tips, now: session.clock()) {
+        if !healthChanged, let quiet, try quiet.holds(tips: tips, now: session.clock(), storeVersion: storeVersion()) {
             // Nothing moved: no commit, no approval, nothing due by the clock. The last plan still holds.
             summary.plan = quiet.plan
             summary.invalidSpecs = invalidSpecs
@@ -206,7 +248,9 @@ public final class ReconcileLoop {
             let plan = try planAndRecord()
             summary.plan = plan
             summary.invalidSpecs = invalidSpecs
-            if plan.actions.isEmpty, pool.isEmpty { quiet = try QuietPoint(after: plan, tips: tips, session: session) }
+            if plan.actions.isEmpty, pool.isEmpty {
+                quiet = try QuietPoint(after: plan, tips: tips, session: session, storeVersion: storeVersion())
+            }
             var waiting = plan.actions
             var startedAny = false
             // The plan's actions are started as room frees up, as one serial pass ran all of them; planning
@@ -250,7 +294,7 @@ public final class ReconcileLoop {
                 // Each promotion reads the mirror through its own handle: libgit2's are not shared between threads.
                 try executor.finish(begun, repository: mirror.open())
             }
-            if !begun { waiting.append(action) }
+            if begun == .noRoom { waiting.append(action) }
         }
         return waiting
     }
@@ -261,11 +305,23 @@ public final class ReconcileLoop {
         guard !finished.isEmpty else { return }
         quiet = nil
         for promotion in finished {
+            if case .failure(let fenced as FencedWrite) = promotion.result {
+                // This agent lost the promotion to another (its lease ran out); the other records its end.
+                session.logger.warning("a promotion's write was refused", metadata: ["reason": "\(fenced)"])
+                continue
+            }
             let outcome = try promotion.result.get()
             summary.promotions.append((promotion.key, promotion.candidate, outcome.status, outcome.id))
-            witness?.checkpoint(force: true)
+            if membership.isCoordinator { witness?.checkpoint(force: true) }
             if outcome.status == .hostFailed { throw HostFailure(key: promotion.key, candidate: promotion.candidate) }
         }
+    }
+
+    /// With agents sharing the store, the chain's head: another agent's record may change the plan, so a quiet
+    /// point holds only while nobody wrote. Nil alone (only this agent's passes change the store).
+    private func storeVersion() throws -> Int64? {
+        guard membership.isShared else { return nil }
+        return try session.store.auditAnchor()?.seq ?? 0
     }
 
     /// Waits for every running promotion to end (they stop within the grace period once cancelled).
@@ -280,18 +336,19 @@ public final class ReconcileLoop {
         do {
             result = try session.sync(fetchAtOnce: fetchAtOnce)
             onFetch?(nil)
-            try passRecorder.sourceReached(url: session.mirror.url)
+            if membership.isCoordinator { try passRecorder.sourceReached(url: session.mirror.url) }
         } catch let error as AuditError {
             throw error
         } catch {
             onFetch?(error)
+            guard membership.isCoordinator else { throw error }
             try passRecorder.sourceFailed(error, url: session.mirror.url) {
                 let stages = (try? session.pipelineInputs().inputs)?.compactMap(\.pipeline).flatMap(\.spec.stages) ?? []
                 return Set(stages.flatMap { $0.notify ?? [] })
             }
             throw error
         }
-        if result.changed { try passRecorder.sourceFetched(result, branch: session.branch) }
+        if result.changed, membership.isCoordinator { try passRecorder.sourceFetched(result, branch: session.branch) }
     }
 
     /// gather → plan → record: one pass's inputs, the pure plan, and what changed, written once.
@@ -300,6 +357,11 @@ public final class ReconcileLoop {
         let (plan, memo) = Planner.plan(snapshot.input, memo: planMemo)
         // Debug builds (the tests) check every reusing plan against a plan made from scratch.
         assert(plan == Planner.plan(snapshot.input), "a plan reusing unchanged pipelines differs from a fresh one")
+        guard membership.isCoordinator else {
+            // Another agent records the passes (once, not once per agent); this one only acts on the plan.
+            invalidSpecs = PassRecorder.specErrors(snapshot.catalog)
+            return plan
+        }
         invalidSpecs = try passRecorder.record(snapshot, plan: plan, unchanged: memo.reusedPipelines)
         // Kept only once recorded: a pass whose record failed leaves the next to record every pipeline it changed.
         planMemo = memo
@@ -332,19 +394,21 @@ struct QuietPoint {
     let plan: Plan
     let tips: [String: ObjectID]
     let wake: Date?
+    let storeVersion: Int64?
 
-    init?(after plan: Plan, tips: [String: ObjectID], session: AgentSession) throws {
+    init?(after plan: Plan, tips: [String: ObjectID], session: AgentSession, storeVersion: Int64?) throws {
         let inputs = try session.pipelineInputs().inputs
         guard !inputs.contains(where: { $0.pipeline?.spec.stages.contains { $0.observe != nil } ?? false }) else { return nil }
         let now = session.clock()
         let expiries = try session.approvals(now: now).approvals.compactMap(\.approval?.expires).filter { $0 > now }
         self.plan = plan
         self.tips = tips
+        self.storeVersion = storeVersion
         wake = ([plan.nextWake] + expiries).compactMap { $0 }.min()
     }
 
-    func holds(tips: [String: ObjectID], now: Date) -> Bool {
-        tips == self.tips && wake.map { now < $0 } ?? true
+    func holds(tips: [String: ObjectID], now: Date, storeVersion: Int64?) -> Bool {
+        tips == self.tips && storeVersion == self.storeVersion && wake.map { now < $0 } ?? true
     }
 }
 

@@ -25,6 +25,7 @@ public enum StatusReport {
             }
         }
         plan.source = try store.sourceState()
+        if let shared = store as? PostgresStateStore { plan.agents = try shared.agents() }
         return plan
     }
 }

@@ -9,6 +9,8 @@ public struct AuditEvent: Sendable, Hashable {
     public var candidate: String?
     public var actor: String
     public var detail: [String: JSONValue]
+    /// The agent instance that wrote it, when several agents share the chain (set by the chain, not the caller).
+    public var agent: String?
 
     public init(
         _ type: String, pipeline: String? = nil, stage: String? = nil, candidate: String? = nil,
@@ -35,6 +37,8 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public let stage: String?
     public let candidate: String?
     public let actor: String
+    /// The agent instance that wrote it (PostgreSQL stores, where several agents share one chain); absent in the file.
+    public let agent: String?
     public let detail: [String: JSONValue]
     public let prev: String
     public private(set) var hash: String
@@ -48,6 +52,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         self.stage = event.stage
         self.candidate = event.candidate
         self.actor = event.actor
+        self.agent = event.agent
         self.detail = event.detail
         self.prev = prev
         self.hash = ""
@@ -56,12 +61,15 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// The record without `hash`: what the hash covers.
     var unhashedValue: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "seq": .int(seq), "time": .string(time), "type": .string(type),
             "pipeline": pipeline.map(JSONValue.string) ?? .null, "stage": stage.map(JSONValue.string) ?? .null,
             "candidate": candidate.map(JSONValue.string) ?? .null, "actor": .string(actor), "detail": .object(detail),
             "prev": .string(prev),
-        ])
+        ]
+        // Only when set: the file's records (one agent) keep the line format they always had.
+        if let agent { members["agent"] = .string(agent) }
+        return .object(members)
     }
 
     /// The exact line written to the log (without the newline).
@@ -101,12 +109,15 @@ public enum AuditTime {
 extension AuditRecord {
     /// Seals `events` as the records following `head` (nil: the first), all stamped `time`, with secrets removed
     /// from their details: the one way a record is made, whichever store keeps the chain.
-    static func seal(_ events: [AuditEvent], after head: AuditAnchor?, time: String, redactor: SecretRedactor) -> [AuditRecord] {
+    static func seal(
+        _ events: [AuditEvent], after head: AuditAnchor?, time: String, redactor: SecretRedactor, agent: String? = nil
+    ) -> [AuditRecord] {
         var prev = head?.hash ?? genesis
         var seq = head?.seq ?? 0
         return events.map { event in
             var clean = event
             clean.detail = event.detail.mapValues(redactor.redact)
+            clean.agent = agent
             seq += 1
             let record = AuditRecord(event: clean, seq: seq, time: time, prev: prev)
             prev = record.hash

@@ -158,13 +158,18 @@ public final class CancellationFlag: @unchecked Sendable {
     private var cancelled = false
     /// How long a running step may go on after cancellation before its process group is killed.
     public let gracePeriod: Duration
+    /// Cancelled whenever `parent` is (the agent stopping), and also on its own (a lost lease), which `reset` ends.
+    private let parent: CancellationFlag?
 
-    public init(gracePeriod: Duration = .seconds(10)) {
+    public init(gracePeriod: Duration = .seconds(10), following parent: CancellationFlag? = nil) {
         self.gracePeriod = gracePeriod
+        self.parent = parent
     }
 
     public func cancel() { lock.withLock { cancelled = true } }
-    public var isCancelled: Bool { lock.withLock { cancelled } }
+    public var isCancelled: Bool { lock.withLock { cancelled } || parent?.isCancelled == true }
+    /// Ends this flag's own cancellation (not the parent's).
+    public func reset() { lock.withLock { cancelled = false } }
 }
 
 /// Replaces `path` with `text`, without the fsync (and temporary file) of `Data.write`.

@@ -49,15 +49,17 @@ public struct PromotionExecutor: Sendable {
     public func execute(
         _ action: PromotionAction, repository: GitRepository, approvals: [ApprovalEvidence] = []
     ) throws -> (status: PromotionStatus, id: Int64) {
-        try finish(begin(action, approvals: approvals), repository: repository)
+        guard let begun = try begin(action, approvals: approvals) else { throw PromotionTaken(key: action.key) }
+        return try finish(begun, repository: repository)
     }
 
     /// Writes the promotion's row and `promotion.started` (one durable write): from here on the stage is
-    /// promoting for every reader, so a plan made before the steps run cannot ask for it again.
-    func begin(_ action: PromotionAction, approvals: [ApprovalEvidence]) throws -> BegunPromotion {
+    /// promoting for every reader, so a plan made before the steps run cannot ask for it again. Nil when another
+    /// agent sharing the store claimed the stage since the plan.
+    func begin(_ action: PromotionAction, approvals: [ApprovalEvidence]) throws -> BegunPromotion? {
         let checkout = context.checkouts.newPath()
         let runAs = context.isolation.user(for: action.key)?.name ?? "agent"
-        let promotion = try context.recorder.startPromotion(
+        let claimed = try context.recorder.startPromotion(
             action, specDigest: StageDigest.of(action.stage), at: context.clock()
         ) {
             event(
@@ -68,6 +70,7 @@ public struct PromotionExecutor: Sendable {
                     "checkout": .string(checkout), "runAs": .string(runAs),
                 ])
         }
+        guard let promotion = claimed else { return nil }
         notify(.promotionStarted, action, "\(action.key): promoting \(short(action.candidate))", .info)
         return BegunPromotion(action: action, promotion: promotion, checkout: checkout)
     }
@@ -131,6 +134,12 @@ public struct PromotionExecutor: Sendable {
     func event(_ type: String, _ action: PromotionAction, _ detail: [String: JSONValue]) -> AuditEvent {
         AuditEvent(type, pipeline: action.pipeline.name, stage: action.stage.name, candidate: action.candidate, detail: detail)
     }
+}
+
+/// Another agent sharing the store promoted the stage since the plan: this one starts nothing there.
+public struct PromotionTaken: Error, CustomStringConvertible {
+    public let key: StageKey
+    public var description: String { "another agent claimed \(key) first" }
 }
 
 /// A promotion whose start is recorded and whose steps have not run yet.

@@ -22,14 +22,19 @@ struct PromotionRecovery {
         case ended(PromotionStatus, reason: String?)
     }
 
-    /// Closes every running promotion: exactly one terminal record each, and a failed candidate stays failed.
-    func recover(specs: [String: Pipeline], repository: GitRepository) throws {
-        let running = try context.store.promotions().filter { $0.status == .running }
+    /// Closes every running promotion (or those of `only`: a dead agent's, taken over): exactly one terminal record
+    /// each, and a failed candidate stays failed.
+    func recover(specs: [String: Pipeline], repository: GitRepository, only: Set<Int64>? = nil) throws {
+        let running = try context.store.promotions().filter { $0.status == .running && only?.contains($0.id) ?? true }
         guard !running.isEmpty else { return }
         let records = try context.recorder.auditRecords()
         for promotion in running {
             let progress = Self.progress(of: promotion.id, in: records)
-            let checkout = Self.checkout(of: promotion.id, in: records) ?? context.checkouts.newPath()
+            // Another agent's checkout is on its host (or in its work area): this agent checks out afresh.
+            let named = Self.checkout(of: promotion.id, in: records).flatMap {
+                $0.hasPrefix(context.checkouts.root + "/") ? $0 : nil
+            }
+            let checkout = named ?? context.checkouts.newPath()
             try recover(promotion, progress: progress, checkout: checkout, specs: specs, repository: repository)
         }
     }
@@ -124,7 +129,7 @@ struct PromotionRecovery {
 
 extension PromotionExecutor {
     /// Finishes the promotions a dead agent left running (see `PromotionRecovery`).
-    public func recoverInterrupted(specs: [String: Pipeline], repository: GitRepository) throws {
-        try PromotionRecovery(executor: self).recover(specs: specs, repository: repository)
+    public func recoverInterrupted(specs: [String: Pipeline], repository: GitRepository, only: Set<Int64>? = nil) throws {
+        try PromotionRecovery(executor: self).recover(specs: specs, repository: repository, only: only)
     }
 }

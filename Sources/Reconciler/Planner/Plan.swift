@@ -156,6 +156,9 @@ public struct PromotionAction: Sendable, Hashable {
     /// Whether the planner let it start on approvals (the rule, pins and the floor included, decided once
     /// here): the loop then re-checks them right before the promotion starts.
     public var reliesOnApprovals = false
+    /// The newest promotion of the stage the plan saw (nil: none). Agents sharing a database claim a promotion
+    /// only while it is still the newest: another agent that promoted the stage since made this plan stale.
+    public var basis: Int64?
 
     public init(
         key: StageKey, candidate: String, previous: String?, pipeline: Pipeline, stage: Stage, reliesOnApprovals: Bool = false
@@ -175,9 +178,11 @@ public struct Plan: Sendable, Hashable, Codable {
     public var actions: [PromotionAction] = []
     /// The watched source's last fetch and error (in `status`).
     public var source: SourceState?
+    /// The agents sharing a PostgreSQL store, with their heartbeats and what each runs (in `status`).
+    public var agents: [AgentMember]?
 
     enum CodingKeys: String, CodingKey {
-        case pipelines, source
+        case pipelines, source, agents
     }
 
     public init(pipelines: [PipelinePlan], actions: [PromotionAction] = []) {

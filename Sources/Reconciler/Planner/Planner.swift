@@ -122,6 +122,8 @@ struct PromotionHistory {
     /// Failed candidates per stage, with the spec digest they failed under.
     var failed: [StageKey: [String: Set<String>]] = [:]
     var running: [StageKey: PromotionRecord] = [:]
+    /// The newest promotion id of each stage (the basis of a claim, `PromotionAction.basis`).
+    var latest: [StageKey: Int64] = [:]
     var lastFailureReason: [StageKey: String] = [:]
 
     /// An interrupted promotion (the agent stopped or died) is retried once; a second interruption of
@@ -131,6 +133,7 @@ struct PromotionHistory {
     init(_ promotions: [PromotionRecord], retries: [StageKey: [String: Date]] = [:]) {
         var interruptions: [String: Int] = [:]
         for promotion in promotions {
+            latest[promotion.key] = max(latest[promotion.key] ?? 0, promotion.id)
             if let retried = retries[promotion.key]?[promotion.candidate],
                 (promotion.endedAt ?? promotion.startedAt) <= retried, promotion.status != .succeeded,
                 promotion.status != .running

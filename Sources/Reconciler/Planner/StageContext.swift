@@ -66,9 +66,10 @@ struct StageContext {
         }
         plan.phase = .outOfSync
         plan.reason = "will promote \(short(candidate.id)) (\(candidate.summary))"
-        let action = PromotionAction(
+        var action = PromotionAction(
             key: key, candidate: candidate.id, previous: record.current, pipeline: pipeline, stage: stage,
             reliesOnApprovals: reliesOnApprovals)
+        action.basis = history.latest[key]
         return (plan, action)
     }
 
@@ -90,7 +91,9 @@ struct StageContext {
             "observe reports \(short(observed)) deployed, not \(short(current))"
             + (heal ? "; self-healing: promoting \(short(current)) again" : "; set observe.selfHeal to repair it automatically")
         guard heal, !stage.isFrozen else { return (plan, nil) }
-        return (plan, PromotionAction(key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage))
+        var action = PromotionAction(key: key, candidate: current, previous: current, pipeline: pipeline, stage: stage)
+        action.basis = history.latest[key]
+        return (plan, action)
     }
 
     private var invalidReason: String {

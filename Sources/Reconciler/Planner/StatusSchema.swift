@@ -17,6 +17,27 @@ public enum StatusSchema {
             "properties": [
                 "pipelines": ["type": "array", "items": pipeline],
                 "source": source,
+                "agents": ["type": "array", "items": agent],
+            ],
+        ]
+    }
+
+    static var agent: [String: Any] {
+        [
+            "type": "object", "additionalProperties": false,
+            "required": [
+                "instance", "host", "pid", "startedAt", "lastHeartbeat", "leaseUntil", "state", "coordinator", "running",
+            ],
+            "description": "An agent sharing the PostgreSQL store (status and the API only).",
+            "properties": [
+                "instance": ["type": "string", "description": "host:pid.generation; records it wrote carry it as `agent`."],
+                "host": ["type": "string"], "pid": ["type": "integer"], "startedAt": time, "lastHeartbeat": time,
+                "leaseUntil": time,
+                "state": [
+                    "enum": ["live", "lost", "stopped"], "description": "lost: its lease ran out; others took its promotions.",
+                ],
+                "coordinator": ["type": "boolean", "description": "Whether it does the once-only duties."],
+                "running": ["type": "array", "items": ["type": "string"], "description": "pipeline/stage#promotion it runs."],
             ],
         ]
     }

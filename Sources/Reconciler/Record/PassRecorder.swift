@@ -25,6 +25,13 @@ final class PassRecorder {
 
     private var store: any StateReader { recorder.state }
 
+    /// Forgets what it remembered of the records it wrote: another agent recorded passes since (shared store).
+    func forget() {
+        lastSpecDiagnostics = nil
+        lastPlan = nil
+        savedSpecs = []
+    }
+
     /// Records one pass; returns the head's spec errors. `unchanged`: pipelines planned from the same facts
     /// as in the last pass this recorder recorded, whose phases, tightenings and notices are recorded already.
     func record(_ snapshot: PassSnapshot, plan: Plan, unchanged: Set<String> = []) throws -> [Diagnostic] {
@@ -240,8 +247,13 @@ final class PassRecorder {
     }
 
     /// `spec.invalid` once per change of the head's spec errors, across restarts.
+    /// The head's spec errors (approval files are judged on their own).
+    static func specErrors(_ catalog: SpecCatalog) -> [Diagnostic] {
+        catalog.diagnostics.filter { $0.severity == .error && !AgentSession.isApprovalPath($0.file) }
+    }
+
     func recordSpecProblems(_ catalog: SpecCatalog, head: ObjectID) throws -> [Diagnostic] {
-        let errors = catalog.diagnostics.filter { $0.severity == .error && !AgentSession.isApprovalPath($0.file) }
+        let errors = Self.specErrors(catalog)
         guard errors != lastSpecDiagnostics else { return errors }
         lastSpecDiagnostics = errors
         let digest = SHA256.hash(data: Data(errors.map(\.description).joined(separator: "\n").utf8)).hexString

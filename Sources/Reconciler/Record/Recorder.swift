@@ -112,13 +112,13 @@ public final class Recorder: @unchecked Sendable {
     }
 
     /// The promotion's row first (its id goes into the record), then `promotion.started`: a crash between
-    /// the two leaves a promotion the log never announced, which recovery closes as "nothing ran".
+    /// the two leaves a promotion the log never announced, which recovery closes as "nothing ran". Nil when another
+    /// agent sharing the store claimed the stage first.
     func startPromotion(
         _ action: PromotionAction, specDigest: String, at: Date, announce: (PromotionRecord) -> AuditEvent
-    ) throws -> PromotionRecord {
+    ) throws -> PromotionRecord? {
         try gate.withLock {
-            let promotion = try store.startPromotion(
-                action.key, candidate: action.candidate, previous: action.previous, specDigest: specDigest, at: at)
+            guard let promotion = try store.claimPromotion(action, specDigest: specDigest, at: at) else { return nil }
             let event = announce(promotion)
             try chain.append([event], then: [])
             decisions.log([event])

@@ -99,6 +99,9 @@ public protocol StateStore: StateReader, AuditAnchorStore {
     func startPromotion(
         _ key: StageKey, candidate: String, previous: String?, specDigest: String, at: Date
     ) throws -> PromotionRecord
+    /// Records a promotion that starts now for `action`, unless another agent sharing the store promoted the stage
+    /// since the plan (`action.basis`) or runs it now: then nil. One agent alone always gets it.
+    func claimPromotion(_ action: PromotionAction, specDigest: String, at: Date) throws -> PromotionRecord?
     /// Closes a promotion with its outcome; a success also moves the stage to the candidate, in the same transaction.
     func finishPromotion(_ outcome: PromotionOutcome) throws
     /// Records a step, rollback step or check run.
@@ -306,5 +309,12 @@ public enum StateStoreError: Error, CustomStringConvertible {
                 (docs/operations.md, "Damaged state")
                 """
         }
+    }
+}
+
+extension StateStore {
+    /// One agent per store (SQLite): nothing else can have promoted the stage since the plan.
+    public func claimPromotion(_ action: PromotionAction, specDigest: String, at date: Date) throws -> PromotionRecord? {
+        try startPromotion(action.key, candidate: action.candidate, previous: action.previous, specDigest: specDigest, at: date)
     }
 }

@@ -4,11 +4,11 @@ import SpecModel
 /// Opens the store the agent config names: `state.sqlite` in the state directory, or PostgreSQL
 /// (`state.postgres.urlEnv`). Commands and the agent go through here, so both always read the same place.
 public enum StateStores {
-    /// The store an agent writes. With PostgreSQL it holds the database's agent lock for as long as it lives:
-    /// until leases exist (issue 15) one agent at a time acts on a database, and a second is refused.
+    /// The store an agent writes. With PostgreSQL any number of agents share it; each joins with a lease when its
+    /// loop starts (`Membership`).
     public static func open(_ config: AgentConfig) throws -> any StateStore {
         guard let url = try postgresURL(config) else { return try SQLiteStateStore(directory: config.stateDirectory) }
-        return try PostgresStateStore(url: url, soleAgent: true)
+        return try PostgresStateStore(url: url)
     }
 
     /// A store for reading (status, history, audit): never migrates or locks anything.
@@ -16,7 +16,7 @@ public enum StateStores {
         guard let url = try postgresURL(config) else {
             return try SQLiteStateStore(directory: config.stateDirectory, readOnly: true)
         }
-        return try PostgresStateStore(url: url, migrate: false)
+        return try PostgresStateStore(url: url, migrate: false, retryFor: 5)
     }
 
     /// Every audit record of the chain the config names, filtered.
@@ -24,7 +24,7 @@ public enum StateStores {
         guard let url = try postgresURL(config) else {
             return try AuditReader.records(at: "\(config.stateDirectory)/\(AuditLog.fileName)", matching: filter)
         }
-        return try PostgresStateStore(url: url, migrate: false).chainRecords(matching: filter)
+        return try PostgresStateStore(url: url, migrate: false, retryFor: 5).chainRecords(matching: filter)
     }
 
     /// Verifies the chain table of the PostgreSQL store the config names.
@@ -32,7 +32,7 @@ public enum StateStores {
         guard let url = try postgresURL(config) else {
             throw PostgresError(kind: .fatal, sqlState: nil, message: "no state.postgres")
         }
-        return try PostgresStateStore(url: url, migrate: false).verifyChain()
+        return try PostgresStateStore(url: url, migrate: false, retryFor: 5).verifyChain()
     }
 
     /// The connection URI from the environment, or nil for SQLite; an unset variable is an error, not SQLite.

@@ -1,7 +1,7 @@
 /// The PostgreSQL store's versioned migrations: the state tables of the SQLite store (at its v9) and the audit chain
 /// as a table, appended under the lock on `audit_head` in the transaction of the state change it announces.
 enum PostgresSchema {
-    /// The session advisory lock an agent holds while it acts on the database (`StateStores.open`).
+    /// The session advisory lock `state copy` holds while it writes (agents hold leases instead).
     static let agentLock = 7_235_002
 
     /// Applied in order, each once, in its own transaction; never edited once released (add one instead).
@@ -43,7 +43,23 @@ enum PostgresSchema {
             CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON audit_records
                 FOR EACH ROW EXECUTE FUNCTION audit_records_append_only();
             """
-        )
+        ),
+        (
+            "v2-agents-and-claims",
+            """
+            -- Every agent that joined, with its lease; lost_at marks one whose claims another agent took.
+            CREATE TABLE agents (
+                instance text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, pid_namespace text NOT NULL,
+                started_at timestamptz NOT NULL DEFAULT now(), heartbeat_at timestamptz NOT NULL DEFAULT now(),
+                lease_until timestamptz NOT NULL, lost_at timestamptz, stopped_at timestamptz);
+            -- Once-only duties (recording passes, health checks, checkpoints) go to the holder of a row here.
+            CREATE TABLE duties (name text PRIMARY KEY, holder text NOT NULL, until timestamptz NOT NULL);
+            -- Which agent runs a promotion: only it may write for the promotion (fencing).
+            ALTER TABLE promotions ADD COLUMN agent text;
+            -- Never two promotions of one stage at once, whichever agents try.
+            CREATE UNIQUE INDEX promotions_one_running ON promotions (pipeline, stage) WHERE status = 'running';
+            """
+        ),
     ]
 
     /// Applies the migrations not yet applied; several agents starting at once take turns (an advisory lock).

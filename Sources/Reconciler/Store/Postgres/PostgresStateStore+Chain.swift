@@ -9,13 +9,16 @@ extension PostgresStateStore {
         _ events: [AuditEvent], then changes: [StateChange] = [], at time: Date, redactor: SecretRedactor = .none
     ) throws -> [AuditRecord] {
         guard !events.isEmpty else { return [] }
+        let agent = lease?.instance
         return try locked { connection in
             try connection.transaction {
+                try fence(Self.promotionIDs(events, changes), as: agent, on: connection)
                 let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").rows.first
                 let head = row.flatMap { row in
                     row[0].flatMap { Int64($0) }.flatMap { $0 > 0 ? AuditAnchor(seq: $0, hash: row[1] ?? "") : nil }
                 }
-                let records = AuditRecord.seal(events, after: head, time: AuditTime.format(time), redactor: redactor)
+                let records = AuditRecord.seal(
+                    events, after: head, time: AuditTime.format(time), redactor: redactor, agent: agent)
                 for record in records {
                     try connection.execute(
                         """

@@ -13,12 +13,16 @@ extension PostgresStateStore {
     public func startPromotion(
         _ key: StageKey, candidate: String, previous: String?, specDigest: String, at date: Date
     ) throws -> PromotionRecord {
-        try locked { connection in
-            let rows = try connection.execute(
-                """
-                INSERT INTO promotions (pipeline, stage, candidate, previous, status, started_at, spec_digest)
-                VALUES ($1, $2, $3, $4, 'running', to_timestamp($5::bigint / 1000.0), $6) RETURNING id
-                """, [key.pipeline, key.stage, candidate, previous, Self.ms(date), specDigest])
+        let agent = lease?.instance
+        return try locked { connection in
+            let rows = try connection.transaction {
+                try fence([], as: agent, on: connection)
+                return try connection.execute(
+                    """
+                    INSERT INTO promotions (pipeline, stage, candidate, previous, status, started_at, spec_digest, agent)
+                    VALUES ($1, $2, $3, $4, 'running', to_timestamp($5::bigint / 1000.0), $6, $7) RETURNING id
+                    """, [key.pipeline, key.stage, candidate, previous, Self.ms(date), specDigest, agent])
+            }
             return PromotionRecord(
                 id: Int64(rows.rows.first?[0] ?? "") ?? 0, key: key, candidate: candidate, previous: previous,
                 status: .running, startedAt: date, endedAt: nil, reason: nil, specDigest: specDigest)
@@ -52,8 +56,12 @@ extension PostgresStateStore {
 
     public func apply(_ changes: [StateChange]) throws {
         guard !changes.isEmpty else { return }
+        let agent = lease?.instance
         try locked { connection in
-            try connection.transaction { for change in changes { try Self.apply(change, on: connection) } }
+            try connection.transaction {
+                try fence(Self.promotionIDs([], changes), as: agent, on: connection)
+                for change in changes { try Self.apply(change, on: connection) }
+            }
         }
     }
 

@@ -6,29 +6,62 @@ import SpecModel
 /// caller at a time.
 public final class PostgresStateStore: StateStore, @unchecked Sendable {
     let connection: PostgresConnection
+    /// Where it connects (an agent's lease keeps a connection of its own there).
+    let url: String
     private let lock = NSLock()
 
-    /// Connects and (unless only reading) applies the migrations not applied yet. `soleAgent` takes the database's
-    /// agent lock — a session lock, taken again on every reconnection — and refuses when another agent holds it.
-    public init(url: String, migrate: Bool = true, soleAgent: Bool = false) throws {
+    /// Connects and (unless only reading) applies the migrations not applied yet; `retryFor` bounds how long a
+    /// statement waits for a lost database. `soleAgent` takes the database's
+    /// writer lock — a session lock, taken again on every reconnection — and refuses when another holds it or an
+    /// agent's lease is live (`state copy` writes only into a database nobody acts on).
+    public init(url: String, migrate: Bool = true, soleAgent: Bool = false, retryFor: TimeInterval = 60) throws {
+        self.url = url
+        self.retryFor = retryFor
         connection = try PostgresConnection(url: url) { connection in
             try connection.execute("SET TIME ZONE 'UTC'")
             guard soleAgent else { return }
             let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PostgresSchema.agentLock)) AS taken")
             guard taken.value("taken", row: 0) == "t" else {
-                throw PostgresError(
-                    kind: .fatal, sqlState: nil,
-                    message: "another agent is running on this database; one agent at a time may act on it "
-                        + "(several agents with leases are not built yet)")
+                throw PostgresError(kind: .fatal, sqlState: nil, message: "another state copy is writing to this database")
             }
         }
         if migrate { try PostgresSchema.migrate(connection) }
+        if soleAgent, let live = try? liveAgents(on: connection), !live.isEmpty {
+            throw PostgresError(
+                kind: .fatal, sqlState: nil,
+                message: "agents are running on this database (\(live.joined(separator: ", "))); stop them first")
+        }
     }
 
-    /// Runs `body` with the connection, one caller at a time.
-    func locked<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try lock.withLock { try body(connection) }
+    /// This agent's lease, once it joined (`join`): every write is fenced by it.
+    public var lease: AgentLease? { lock.withLock { joined } }
+    private var joined: AgentLease?
+
+    /// Makes every later write of this store fenced by `lease` (records carry its instance).
+    public func join(_ lease: AgentLease) {
+        lock.withLock { joined = lease }
     }
+
+    /// Runs `body` with the connection, one caller at a time. A lost connection or a serialization conflict is
+    /// retried (the transaction rolled back) with backoff for up to `retryFor`: a database restart or failover
+    /// under a running agent delays its writes instead of failing its promotions.
+    func locked<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try lock.withLock {
+            let deadline = Date().addingTimeInterval(retryFor)
+            var pause = 0.1
+            while true {
+                do {
+                    return try body(connection)
+                } catch let error as PostgresError where error.kind == .retry && Date() < deadline {
+                    Thread.sleep(forTimeInterval: pause)
+                    pause = min(pause * 2, 2)
+                }
+            }
+        }
+    }
+
+    /// How long a statement waits for the database to come back before it fails (and the pass backs off).
+    let retryFor: TimeInterval
 
     /// Milliseconds since 1970, the form dates travel in (SQLite keeps milliseconds too).
     static func ms(_ date: Date?) -> String? {

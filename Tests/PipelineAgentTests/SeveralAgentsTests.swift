@@ -1,0 +1,167 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Several real agent processes sharing one real PostgreSQL (issue 15): claims, leases, fencing and takeover.
+@Suite("Several agents on one PostgreSQL")
+struct SeveralAgentsTests {
+    /// One agent process with its own state directory (a host of its own, as far as the agent can tell).
+    final class Member: @unchecked Sendable {
+        let process = Process()
+        let log: String
+        let name: String
+
+        init(_ name: String, in root: String, config: String, environment: [String: String]) throws {
+            self.name = name
+            log = "\(root)/\(name).log"
+            let configPath = "\(root)/\(name).yaml"
+            try config.replacingOccurrences(of: "STATE", with: "./state-\(name)")
+                .write(toFile: configPath, atomically: false, encoding: .utf8)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.executableURL = URL(fileURLWithPath: agentBinary())
+            process.arguments = ["run", "--config", configPath]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle(forWritingAtPath: log)
+            try process.run()
+        }
+
+        var pid: Int32 { process.processIdentifier }
+        func signal(_ number: Int32) { kill(pid, number) }
+
+        /// SIGTERM, then the exit status.
+        func stop() -> Int32 {
+            if process.isRunning { kill(pid, SIGTERM) }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        deinit { if process.isRunning { kill(pid, SIGKILL) } }
+    }
+
+    /// The team repository with `count` pipelines `p01`… (dev → staging), each stage's step holding an flock on
+    /// its stage and logging its start and end: two promotions of one stage at once leave a line in `overlaps`.
+    static func repository(pipelines count: Int, step: String) throws -> AgentFixture {
+        let fixture = try AgentFixture(stages: stages(step))
+        var files: [String: String] = [:]
+        for index in 1...count {
+            let name = String(format: "p%02d", index)
+            files["pipelines/\(name).yaml"] = AgentFixture.pipeline(name, paths: "[\"\(name)/**\"]", stages: stages(step))
+            files["\(name)/x.txt"] = "1\n"
+        }
+        try fixture.push("\(count) teams", files: files)
+        return fixture
+    }
+
+    static func stages(_ step: String) -> String {
+        let run = step.split(separator: "\n").map { "              " + $0 }.joined(separator: "\n")
+        return ["    - name: dev", "    - name: staging\n      from: dev\n      soak: 0s"].map {
+            $0 + "\n      steps:\n        - name: deploy\n          run: |\n\(run)"
+        }.joined(separator: "\n")
+    }
+
+    /// Takes the stage's lock or reports an overlap; logs start and end with the promotion id.
+    static let lockedStep = """
+        mkdir -p "$PA_ROOT/locks" "$PA_ROOT/runs"
+        exec 9>"$PA_ROOT/locks/$PA_PIPELINE-$PA_STAGE"
+        if ! flock -n 9; then echo "$PA_PIPELINE/$PA_STAGE #$PA_PROMOTION_ID" >> "$PA_ROOT/overlaps"; exit 1; fi
+        echo "start $PA_PROMOTION_ID $(date +%s%N)" >> "$PA_ROOT/runs/$PA_PIPELINE-$PA_STAGE"
+        sleep 0.5
+        echo "end $PA_PROMOTION_ID $(date +%s%N)" >> "$PA_ROOT/runs/$PA_PIPELINE-$PA_STAGE"
+        """
+
+    static func config(_ fixture: AgentFixture, lease: String, poll: String = "1s") -> String {
+        """
+        source: {url: ./team.git, branch: main, pollInterval: \(poll)}
+        state: {path: STATE, postgres: {urlEnv: PA_TEST_DATABASE}}
+        execution: {maxConcurrentPromotions: 8}
+        ha: {leaseTimeout: \(lease)}
+        shutdownGrace: 1s
+
+        """
+    }
+
+    /// The chain exported from the database, one record a line, parsed.
+    static func records(_ fixture: AgentFixture, _ env: [String: String]) throws -> [[String: Any]] {
+        try fixture.agent("audit", "export", "-o", "jsonl", environment: env).stdout.split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    static func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(200_000)
+        }
+        return try condition()
+    }
+
+    static let terminal: Set<String> = [
+        "promotion.succeeded", "promotion.failed", "promotion.rolled-back", "promotion.interrupted", "promotion.host-failed",
+    ]
+
+    @Test(
+        "three agents, twenty pipelines: each promotion started and finished once, no stage twice at once, the database restarted under them, one chain that verifies"
+    )
+    func threeAgentsTwentyPipelines() throws {
+        guard let cluster = try PostgresCluster.forTest("three agents, twenty pipelines") else { return }
+        let fixture = try Self.repository(pipelines: 20, step: Self.lockedStep)
+        let env = ["PA_ROOT": fixture.root, "PA_TEST_DATABASE": cluster.url]
+        let config = Self.config(fixture, lease: "10s")
+        try config.replacingOccurrences(of: "STATE", with: "./state-reader")
+            .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
+        let agents = try ["a", "b", "c"].map { try Member($0, in: fixture.root, config: config, environment: env) }
+
+        // (d) Once promotions are under way, the database goes down (as a crash would) and comes back.
+        let runs = "\(fixture.root)/runs"
+        #expect(Self.waitUntil(60) { ((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).count >= 6 })
+        try cluster.stop(immediately: true)
+        Thread.sleep(forTimeInterval: 2)
+        try cluster.start()
+
+        let stageCount = 21 * 2
+        let allInSync = try Self.waitUntil(180) {
+            let status = try fixture.agent("status", "--output", "json", environment: env).stdout
+            return status.components(separatedBy: "\"phase\" : \"InSync\"").count - 1 == stageCount
+        }
+        let logs = agents.map { "\($0.name): \((try? String(contentsOfFile: $0.log, encoding: .utf8)) ?? "")" }
+        let statusText = try fixture.agent("status", environment: env).stdout
+        #expect(allInSync, "\(statusText)\n\(logs.joined(separator: "\n"))")
+        #expect(agents.allSatisfy { $0.process.isRunning }, "every agent carried on after the database restart")
+
+        // (a) Proved by the steps' own side effects: no overlap, one start and one end per stage.
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/overlaps"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: runs)
+        #expect(files.count == stageCount, "\(files.sorted())")
+        for file in files {
+            let lines = try String(contentsOfFile: "\(runs)/\(file)", encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 2 && lines[0].hasPrefix("start") && lines[1].hasPrefix("end"), "\(file): \(lines)")
+        }
+        // …and by the chain: every promotion announced once and ended once, by agents that shared the work.
+        let records = try Self.records(fixture, env)
+        var started: [Int: Int] = [:]
+        var ended: [Int: Int] = [:]
+        var runners = Set<String>()
+        for record in records {
+            guard let detail = record["detail"] as? [String: Any], let id = detail["promotionId"] as? Int else { continue }
+            let type = record["type"] as? String ?? ""
+            if type == "promotion.started" {
+                started[id, default: 0] += 1
+                runners.insert(record["agent"] as? String ?? "")
+            }
+            if Self.terminal.contains(type) { ended[id, default: 0] += 1 }
+            #expect(type != "promotion.started" || record["agent"] != nil, "records carry their agent")
+        }
+        #expect(started.count == stageCount && started.values.allSatisfy { $0 == 1 }, "\(started)")
+        #expect(ended == started, "\(ended)")
+        #expect(runners.count >= 2, "the work was shared: \(runners)")
+
+        // (e) One chain, verified in the database and as an export by the standalone verifier.
+        #expect(agents.map { $0.stop() } == [0, 0, 0])
+        let verify = try fixture.agent("audit", "verify", environment: env)
+        #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
+        let status = try fixture.agent("status", environment: env).stdout
+        #expect(status.components(separatedBy: " stopped, ").count - 1 == 3, "\(status)")
+    }
+}
