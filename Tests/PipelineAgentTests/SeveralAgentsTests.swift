@@ -156,6 +156,13 @@ struct SeveralAgentsTests {
         #expect(started.count == stageCount && started.values.allSatisfy { $0 == 1 }, "\(started)")
         #expect(ended == started, "\(ended)")
         #expect(runners.count >= 2, "the work was shared: \(runners)")
+        // Once-only duties: one agent records the passes; a fetched commit is recorded once, not once per agent.
+        let passWriters = Set(records.filter { $0["type"] as? String == "plan.changed" }.map { $0["agent"] as? String ?? "" })
+        #expect(passWriters.count == 1, "\(passWriters)")
+        let fetched = records.filter { $0["type"] as? String == "source.fetched" }.compactMap {
+            ($0["detail"] as? [String: Any])?["to"] as? String
+        }
+        #expect(fetched.count == Set(fetched).count, "\(fetched)")
 
         // (e) One chain, verified in the database and as an export by the standalone verifier.
         #expect(agents.map { $0.stop() } == [0, 0, 0])
@@ -163,5 +170,106 @@ struct SeveralAgentsTests {
         #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
         let status = try fixture.agent("status", environment: env).stdout
         #expect(status.components(separatedBy: " stopped, ").count - 1 == 3, "\(status)")
+    }
+
+    /// Blocks the first time a candidate is promoted (a step that outlives its agent), passes the second time.
+    static let blockingStage = """
+            - name: dev
+              steps:
+                - name: deploy
+                  run: |
+                    if mkdir "$PA_ROOT/once-$PA_CANDIDATE" 2>/dev/null; then
+                      echo $$ > "$PA_ROOT/blocked-$PA_CANDIDATE"
+                      exec sleep 121
+                    fi
+                    echo "$PA_CANDIDATE" > "$PA_ROOT/deployed"
+              rollback:
+                - {name: restore, run: 'echo "$PA_PROMOTION_ID" >> "$PA_ROOT/rollbacks"'}
+        """
+
+    /// The agent running a promotion now, as `status` names it (instance and pid), and the promotion's id.
+    static func runner(_ fixture: AgentFixture, _ env: [String: String]) throws -> (instance: String, pid: Int32, id: Int)? {
+        // Until the first agent made the tables, status fails: nobody runs anything yet.
+        let json = try fixture.agent("status", "--output", "json", environment: env).stdout
+        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
+        for agent in object?["agents"] as? [[String: Any]] ?? [] {
+            guard agent["state"] as? String == "live", let running = (agent["running"] as? [String])?.first,
+                let id = running.split(separator: "#").last.flatMap({ Int($0) }), let pid = agent["pid"] as? Int
+            else { continue }
+            return (agent["instance"] as? String ?? "", Int32(pid), id)
+        }
+        return nil
+    }
+
+    /// The terminal record of promotion `id`, when written.
+    static func terminalRecord(_ id: Int, _ fixture: AgentFixture, _ env: [String: String]) throws -> [String: Any]? {
+        try records(fixture, env).first { record in
+            terminal.contains(record["type"] as? String ?? "")
+                && (record["detail"] as? [String: Any])?["promotionId"] as? Int == id
+        }
+    }
+
+    @Test("SIGKILL of the agent running a step: another recovers it within lease + poll; SIGSTOP past the lease: the agent writes nothing more for it and rejoins")
+    func takeoverAndFencing() throws {
+        guard let cluster = try PostgresCluster.forTest("takeover and fencing") else { return }
+        let fixture = try AgentFixture(stages: Self.blockingStage)
+        defer {
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: fixture.root)) ?? [] where file.hasPrefix("blocked-") {
+                if let pid = try? String(contentsOfFile: "\(fixture.root)/\(file)", encoding: .utf8) {
+                    kill(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL)
+                }
+            }
+        }
+        let env = ["PA_ROOT": fixture.root, "PA_TEST_DATABASE": cluster.url]
+        let config = Self.config(fixture, lease: "4s")
+        try config.replacingOccurrences(of: "STATE", with: "./state-reader")
+            .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
+        var members = try ["a", "b"].map { try Member($0, in: fixture.root, config: config, environment: env) }
+
+        // (b) The agent whose step runs dies at once; the step outlives it.
+        var found: (instance: String, pid: Int32, id: Int)?
+        #expect(try Self.waitUntil(30) { found = try Self.runner(fixture, env); return found != nil })
+        let first = try #require(found)
+        let killed = try #require(members.first { $0.pid == first.pid })
+        killed.signal(SIGKILL)
+        let diedAt = Date()
+        var ended: [String: Any]?
+        #expect(try Self.waitUntil(20) { ended = try Self.terminalRecord(first.id, fixture, env); return ended != nil })
+        let took = Date().timeIntervalSince(diedAt)
+        print("takeover: promotion #\(first.id) recorded interrupted \(String(format: "%.1f", took)) s after its agent's SIGKILL")
+        #expect(took < 4 + 1 + 3, "recovered \(took) s after the SIGKILL (lease 4 s, poll 1 s)")
+        #expect(ended?["type"] as? String == "promotion.interrupted" && ended?["agent"] as? String != first.instance, "\(ended ?? [:])")
+        #expect(try String(contentsOfFile: "\(fixture.root)/rollbacks", encoding: .utf8) == "\(first.id)\n", "rolled back once")
+        #expect(try Self.waitUntil(20) { try fixture.status(environment: env)["dev"]?["phase"] as? String == "InSync" })
+        members.removeAll { $0 === killed }
+
+        // (c) A third agent joins; the next promotion's agent is stopped past its lease, then continued.
+        members.append(try Member("c", in: fixture.root, config: config, environment: env))
+        let pushed = try fixture.push("v2", files: ["app/version.txt": "v2\n"])
+        found = nil
+        #expect(try Self.waitUntil(30) { found = try Self.runner(fixture, env); return found.map { $0.id != first.id } ?? false })
+        let second = try #require(found)
+        let stopped = try #require(members.first { $0.pid == second.pid })
+        stopped.signal(SIGSTOP)
+        #expect(try Self.waitUntil(20) { try Self.terminalRecord(second.id, fixture, env) != nil })
+        #expect(try Self.waitUntil(20) { try fixture.status(environment: env)["dev"]?["current"] as? String == pushed })
+        let takenAt = try Self.records(fixture, env).count
+        stopped.signal(SIGCONT)
+        let blocked = try String(contentsOfFile: "\(fixture.root)/blocked-\(pushed)", encoding: .utf8)
+        let stepPid = Int32(blocked.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(Self.waitUntil(15) { kill(stepPid, 0) != 0 }, "the continued agent stopped the step it no longer owns")
+        var rejoined = false
+        #expect(try Self.waitUntil(15) {
+            let json = try fixture.agent("status", "--output", "json", environment: env).stdout
+            rejoined = json.contains("\"instance\" : \"\(second.instance.dropLast(2)).2\"")
+            return rejoined
+        })
+        let after = try Self.records(fixture, env).dropFirst(takenAt)
+        let written = after.filter { $0["agent"] as? String == second.instance }
+        #expect(written.isEmpty, "the fenced agent wrote after losing its lease: \(written)")
+        #expect(stopped.process.isRunning, "it rejoined instead of exiting")
+        #expect(members.map { $0.stop() } == [0, 0])
+        let verify = try fixture.agent("audit", "verify", environment: env)
+        #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
     }
 }
