@@ -133,8 +133,9 @@ struct CrashEnumerationTests {
         return result.status == SIGKILL
     }
 
-    func auditRecords(_ root: String) throws -> [[String: Any]] {
-        let result = try runProcess([agentBinary(), "audit", "log", "--output", "json", "--config", "\(root)/agent.yaml"])
+    func auditRecords(_ root: String, environment: [String: String] = [:]) throws -> [[String: Any]] {
+        let result = try runProcess(
+            [agentBinary(), "audit", "log", "--output", "json", "--config", "\(root)/agent.yaml"], environment: environment)
         return result.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
@@ -157,10 +158,13 @@ struct CrashEnumerationTests {
             failed: failed)
     }
 
-    func checkInvariants(_ root: String, deployed: [Deployment], failed: String? = nil) throws {
-        let verify = try runProcess([agentBinary(), "audit", "verify", "--config", "\(root)/agent.yaml"])
+    func checkInvariants(
+        _ root: String, deployed: [Deployment], failed: String? = nil, environment: [String: String] = [:]
+    ) throws {
+        let verify = try runProcess(
+            [agentBinary(), "audit", "verify", "--config", "\(root)/agent.yaml"], environment: environment)
         #expect(verify.status == 0, "\(verify.stdout)")
-        let records = try auditRecords(root)
+        let records = try auditRecords(root, environment: environment)
         var started: [Int: Int] = [:]
         var terminal: [Int: Int] = [:]
         var failedAt: [String: Int] = [:]
@@ -180,7 +184,8 @@ struct CrashEnumerationTests {
         }
         for (id, count) in terminal { #expect(count == 1, "promotion \(id) has \(count) terminal records") }
         for id in started.keys { #expect(terminal[id] == 1, "promotion \(id) has no terminal record") }
-        let status = try runProcess([agentBinary(), "status", "--output", "json", "--config", "\(root)/agent.yaml"])
+        let status = try runProcess(
+            [agentBinary(), "status", "--output", "json", "--config", "\(root)/agent.yaml"], environment: environment)
         let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
         let pipelines = object?["pipelines"] as? [[String: Any]] ?? []
         for expected in deployed {

@@ -209,12 +209,15 @@ struct SeveralAgentsTests {
         }
     }
 
-    @Test("SIGKILL of the agent running a step: another recovers it within lease + poll; SIGSTOP past the lease: the agent writes nothing more for it and rejoins")
+    @Test(
+        "SIGKILL of the agent running a step: another recovers it within lease + poll; SIGSTOP past the lease: the agent writes nothing more for it and rejoins"
+    )
     func takeoverAndFencing() throws {
         guard let cluster = try PostgresCluster.forTest("takeover and fencing") else { return }
         let fixture = try AgentFixture(stages: Self.blockingStage)
         defer {
-            for file in (try? FileManager.default.contentsOfDirectory(atPath: fixture.root)) ?? [] where file.hasPrefix("blocked-") {
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: fixture.root)) ?? []
+            where file.hasPrefix("blocked-") {
                 if let pid = try? String(contentsOfFile: "\(fixture.root)/\(file)", encoding: .utf8) {
                     kill(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL)
                 }
@@ -228,17 +231,25 @@ struct SeveralAgentsTests {
 
         // (b) The agent whose step runs dies at once; the step outlives it.
         var found: (instance: String, pid: Int32, id: Int)?
-        #expect(try Self.waitUntil(30) { found = try Self.runner(fixture, env); return found != nil })
+        #expect(
+            try Self.waitUntil(30) {
+                found = try Self.runner(fixture, env); return found != nil
+            })
         let first = try #require(found)
         let killed = try #require(members.first { $0.pid == first.pid })
         killed.signal(SIGKILL)
         let diedAt = Date()
         var ended: [String: Any]?
-        #expect(try Self.waitUntil(20) { ended = try Self.terminalRecord(first.id, fixture, env); return ended != nil })
+        #expect(
+            try Self.waitUntil(20) {
+                ended = try Self.terminalRecord(first.id, fixture, env); return ended != nil
+            })
         let took = Date().timeIntervalSince(diedAt)
         print("takeover: promotion #\(first.id) recorded interrupted \(String(format: "%.1f", took)) s after its agent's SIGKILL")
         #expect(took < 4 + 1 + 3, "recovered \(took) s after the SIGKILL (lease 4 s, poll 1 s)")
-        #expect(ended?["type"] as? String == "promotion.interrupted" && ended?["agent"] as? String != first.instance, "\(ended ?? [:])")
+        #expect(
+            ended?["type"] as? String == "promotion.interrupted" && ended?["agent"] as? String != first.instance,
+            "\(ended ?? [:])")
         #expect(try String(contentsOfFile: "\(fixture.root)/rollbacks", encoding: .utf8) == "\(first.id)\n", "rolled back once")
         #expect(try Self.waitUntil(20) { try fixture.status(environment: env)["dev"]?["phase"] as? String == "InSync" })
         members.removeAll { $0 === killed }
@@ -247,7 +258,10 @@ struct SeveralAgentsTests {
         members.append(try Member("c", in: fixture.root, config: config, environment: env))
         let pushed = try fixture.push("v2", files: ["app/version.txt": "v2\n"])
         found = nil
-        #expect(try Self.waitUntil(30) { found = try Self.runner(fixture, env); return found.map { $0.id != first.id } ?? false })
+        #expect(
+            try Self.waitUntil(30) {
+                found = try Self.runner(fixture, env); return found.map { $0.id != first.id } ?? false
+            })
         let second = try #require(found)
         let stopped = try #require(members.first { $0.pid == second.pid })
         stopped.signal(SIGSTOP)
@@ -259,11 +273,12 @@ struct SeveralAgentsTests {
         let stepPid = Int32(blocked.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect(Self.waitUntil(15) { kill(stepPid, 0) != 0 }, "the continued agent stopped the step it no longer owns")
         var rejoined = false
-        #expect(try Self.waitUntil(15) {
-            let json = try fixture.agent("status", "--output", "json", environment: env).stdout
-            rejoined = json.contains("\"instance\" : \"\(second.instance.dropLast(2)).2\"")
-            return rejoined
-        })
+        #expect(
+            try Self.waitUntil(15) {
+                let json = try fixture.agent("status", "--output", "json", environment: env).stdout
+                rejoined = json.contains("\"instance\" : \"\(second.instance.dropLast(2)).2\"")
+                return rejoined
+            })
         let after = try Self.records(fixture, env).dropFirst(takenAt)
         let written = after.filter { $0["agent"] as? String == second.instance }
         #expect(written.isEmpty, "the fenced agent wrote after losing its lease: \(written)")

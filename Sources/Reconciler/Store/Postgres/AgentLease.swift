@@ -114,7 +114,7 @@ public final class AgentLease: @unchecked Sendable {
         onChange?()
     }
 
-    /// The coordinator duty: held while renewed with the lease, taken over when its holder's lapsed.
+    /// The coordinator duty: held while renewed with the lease, taken over when it lapsed or its holder is not live.
     private func takeDuty() throws {
         let name = instance
         let held =
@@ -122,7 +122,9 @@ public final class AgentLease: @unchecked Sendable {
                 """
                 INSERT INTO duties (name, holder, until) VALUES ('coordinator', $1, now() + make_interval(secs => $2))
                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
-                WHERE duties.holder = excluded.holder OR duties.until < now()
+                WHERE duties.holder = excluded.holder OR duties.until < now() OR NOT EXISTS (
+                    SELECT 1 FROM agents WHERE instance = duties.holder AND lost_at IS NULL AND stopped_at IS NULL
+                    AND lease_until > now())
                 RETURNING holder
                 """, [name, String(leaseSeconds)]
             ).rows.count == 1

@@ -67,7 +67,7 @@ extension PostgresStateStore {
     public func claimPromotion(_ action: PromotionAction, specDigest: String, at date: Date) throws -> PromotionRecord? {
         let name = lease?.instance
         return try locked { connection in
-            try connection.transaction {
+            try Self.write(on: connection) {
                 try fence([], as: name, on: connection)
                 let key = action.key
                 try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", ["\(key.pipeline)/\(key.stage)"])
@@ -96,7 +96,7 @@ extension PostgresStateStore {
     public func takeOrphans() throws -> [Int64] {
         guard let name = lease?.instance else { return [] }
         return try locked { connection in
-            try connection.transaction {
+            try Self.write(on: connection) {
                 try fence([], as: name, on: connection)
                 try connection.execute(
                     "UPDATE agents SET lost_at = now() WHERE lost_at IS NULL AND stopped_at IS NULL AND lease_until < now()")

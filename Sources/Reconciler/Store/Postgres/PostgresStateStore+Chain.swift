@@ -11,7 +11,7 @@ extension PostgresStateStore {
         guard !events.isEmpty else { return [] }
         let agent = lease?.instance
         return try locked { connection in
-            try connection.transaction {
+            try Self.write(on: connection) {
                 try fence(Self.promotionIDs(events, changes), as: agent, on: connection)
                 let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").rows.first
                 let head = row.flatMap { row in

@@ -15,7 +15,7 @@ extension PostgresStateStore {
     ) throws -> PromotionRecord {
         let agent = lease?.instance
         return try locked { connection in
-            let rows = try connection.transaction {
+            let rows = try Self.write(on: connection) {
                 try fence([], as: agent, on: connection)
                 return try connection.execute(
                     """
@@ -58,7 +58,7 @@ extension PostgresStateStore {
         guard !changes.isEmpty else { return }
         let agent = lease?.instance
         try locked { connection in
-            try connection.transaction {
+            try Self.write(on: connection) {
                 try fence(Self.promotionIDs([], changes), as: agent, on: connection)
                 for change in changes { try Self.apply(change, on: connection) }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import SpecModel
+import Synchronization
 
 /// The agent's state in PostgreSQL (`state.postgres.urlEnv`), for several agents sharing one database: the tables of
 /// the SQLite store, and the audit chain as a table (`PostgresStateStore+Chain`). One connection, used by one
@@ -59,6 +60,17 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             }
         }
     }
+
+    /// One write transaction. The crash tests name the write after which the agent is killed
+    /// (`PA_TEST_KILL_AFTER_WRITE=N`: SIGKILL right after the N-th commit), to try every crash point in turn.
+    static func write<T>(on connection: PostgresConnection, _ body: () throws -> T) throws -> T {
+        let value = try connection.transaction(body)
+        if let killAt = killAfterWrite, writes.add(1, ordering: .relaxed).newValue == killAt { kill(getpid(), SIGKILL) }
+        return value
+    }
+
+    private static let killAfterWrite = ProcessInfo.processInfo.environment["PA_TEST_KILL_AFTER_WRITE"].flatMap(Int.init)
+    private static let writes = Atomic<Int>(0)
 
     /// How long a statement waits for the database to come back before it fails (and the pass backs off).
     let retryFor: TimeInterval
