@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq curl strace util-linux systemd libcap2-bin libpq-dev postgresql
 BIN := .build/debug/pipeline-agent
 
-.PHONY: all deps apt venv build lint test demo demo-minimal schema clean bench install
+.PHONY: all deps apt venv build lint test demo demo-minimal demo-ha schema clean bench install
 PREFIX ?= /usr/local
 
 all: build
@@ -54,6 +54,10 @@ demo: deps build
 ## demo-minimal: the same story on a shell-only example (no dbt)
 demo-minimal: deps build
 	@scripts/demo-minimal.sh
+
+## demo-ha: three agents on a local PostgreSQL; the one running a step is killed, another takes over
+demo-ha: deps build
+	@scripts/demo-ha.sh
 
 ## schema: regenerate pipelines/pipeline.schema.json, docs/agent-config.schema.json and docs/agent-config.md from the Swift types
 schema: build
