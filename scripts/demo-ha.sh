@@ -6,29 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$PWD/.build/debug/pipeline-agent"
-PG=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pipeline-agent-demo-ha.XXXXXX")
-chmod 755 "$scratch"
 export HELLO_ROOT="$scratch/deployed" HELLO_PAUSE=8
 export GIT_AUTHOR_NAME="Dana Dev" GIT_AUTHOR_EMAIL="dana@acme.test" GIT_COMMITTER_NAME="Dana Dev" GIT_COMMITTER_EMAIL="dana@acme.test"
-as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() { echo "demo-ha failed: $*" >&2; exit 1; }
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  as_owner "$PG/pg_ctl" -D "$scratch/pg/data" -m immediate stop >/dev/null 2>&1 || true
+  pg_stop
 }
-trap cleanup EXIT
 
 say "1. A PostgreSQL cluster of Debian's postgresql package in $scratch/pg"
-mkdir -p "$scratch/pg"
-[ "$(id -u)" = 0 ] && chown postgres "$scratch/pg"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-as_owner "$PG/initdb" -D "$scratch/pg/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
-as_owner "$PG/pg_ctl" -D "$scratch/pg/data" -l "$scratch/pg/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $scratch/pg" start >/dev/null
-export PA_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+source scripts/local-postgres.sh "$scratch/pg"
+trap cleanup EXIT
 echo "PA_DATABASE_URL=$PA_DATABASE_URL"
 
 say "2. The team repository from examples/minimal, and one config for every agent (only state.path differs)"

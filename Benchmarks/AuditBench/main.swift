@@ -91,9 +91,10 @@ do {
     case "append": try appendLoop()
     case "figures", nil: try figures()
     case "planner": try plannerFigures(count: argument("--pipelines", default: 1000))
+    case "postgres": try postgresFigures(url: argument("--url") ?? "", records: argument("--records", default: 2000))
     default:
         print(
-            "usage: audit-bench [figures [--verify-records N]] | planner [--pipelines N] | append --dir DIR [--batch N] [--count N] [--file-size-limit BYTES]"
+            "usage: audit-bench [figures [--verify-records N]] | planner [--pipelines N] | postgres --url URL [--records N] | append --dir DIR [--batch N] [--count N] [--file-size-limit BYTES]"
         )
         exit(2)
     }

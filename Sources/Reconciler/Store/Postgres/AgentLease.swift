@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// One agent's membership of a shared PostgreSQL store: a row in `agents` with a lease it renews every third of
 /// `ha.leaseTimeout` on a connection of its own. An agent whose lease ran out is *lost*: another agent takes its
@@ -13,7 +14,6 @@ public final class AgentLease: @unchecked Sendable {
     private let logger: Logger
     private let lock = NSCondition()
     private var current: String
-    private var generation = 1
     private var lost = false
     private var coordinating = false
     private var stopped = false
@@ -26,7 +26,7 @@ public final class AgentLease: @unchecked Sendable {
         self.leaseSeconds = leaseSeconds
         self.logger = logger
         connection = try PostgresConnection(url: url) { try $0.execute("SET TIME ZONE 'UTC'") }
-        current = "\(host):\(getpid()).1"
+        current = Self.nextName(host: host)
         try join(current)
     }
 
@@ -41,30 +41,51 @@ public final class AgentLease: @unchecked Sendable {
         try releaseDeadNeighbours()
         try connection.execute(
             """
-            INSERT INTO agents (instance, host, pid, pid_namespace, lease_until)
-            VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
-            """, [name, host, String(getpid()), Self.pidNamespace, String(leaseSeconds)])
+            INSERT INTO agents (instance, host, pid, pid_namespace, process_start, lease_until)
+            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+            """, [name, host, String(getpid()), Self.pidNamespace, Self.processStart(getpid()) ?? "", String(leaseSeconds)])
         try takeDuty()
     }
 
     /// Agents of this host and PID namespace whose process is gone (a crash, a restart) lose their lease now instead
-    /// of at its end: a restarted agent recovers its own promotions at once, as with SQLite. A process id equal to
-    /// this one's is a predecessor's (a container's agent is always PID 1).
+    /// of at its end: a restarted agent recovers its own promotions at once, as with SQLite. A process is the same
+    /// only with the same start time since the same boot (a container's agent is always PID 1).
     private func releaseDeadNeighbours() throws {
         let rows = try connection.execute(
             """
-            SELECT instance, pid FROM agents
+            SELECT instance, pid, process_start FROM agents
             WHERE host = $1 AND pid_namespace = $2 AND lost_at IS NULL AND stopped_at IS NULL AND lease_until > now()
             """, [host, Self.pidNamespace])
         for row in rows.rows {
             guard let instance = row[0], let pid = row[1].flatMap({ pid_t($0) }) else { continue }
-            let gone = pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH)
-            guard gone else { continue }
+            guard Self.processStart(pid) != row[2] else { continue }
             try connection.execute("UPDATE agents SET lease_until = now() WHERE instance = $1", [instance])
             logger.notice(
                 "an earlier agent of this host is gone; its promotions are recovered now", metadata: ["instance": "\(instance)"])
         }
     }
+
+    /// `host:pid.n`, n counting the leases this process made (a rejoin, or several stores in one process).
+    private static func nextName(host: String) -> String {
+        "\(host):\(getpid()).\(leasesMade.add(1, ordering: .relaxed).newValue)"
+    }
+
+    private static let leasesMade = Atomic<Int>(0)
+
+    /// When process `pid` started (clock ticks since boot, `/proc/PID/stat` field 22) on this boot; nil when there is
+    /// no such process. Equal for one process only, so a reused process id is told apart.
+    static func processStart(_ pid: pid_t) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[end...].split(separator: " ")
+        guard fields.count > 20 else { return nil }
+        return "\(bootID)/\(fields[20])"
+    }
+
+    private static let bootID =
+        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+        .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
 
     /// Which PID namespace process ids belong to (two containers on one host name each have their own).
     static let pidNamespace: String =
@@ -72,10 +93,7 @@ public final class AgentLease: @unchecked Sendable {
 
     /// Joins again under a new instance name after the lease was lost.
     public func rejoin() throws {
-        let name = lock.withLock { () -> String in
-            generation += 1
-            return "\(host):\(getpid()).\(generation)"
-        }
+        let name = Self.nextName(host: host)
         try join(name)
         lock.withLock {
             current = name

@@ -50,6 +50,7 @@ enum PostgresSchema {
             -- Every agent that joined, with its lease; lost_at marks one whose claims another agent took.
             CREATE TABLE agents (
                 instance text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, pid_namespace text NOT NULL,
+                process_start text NOT NULL,
                 started_at timestamptz NOT NULL DEFAULT now(), heartbeat_at timestamptz NOT NULL DEFAULT now(),
                 lease_until timestamptz NOT NULL, lost_at timestamptz, stopped_at timestamptz);
             -- Once-only duties (recording passes, health checks, checkpoints) go to the holder of a row here.
