@@ -18,6 +18,7 @@ public struct AgentConfigCheck {
         check.checkSecrets()
         check.checkChannels()
         check.checkFloor()
+        check.checkSharing()
         return check.diagnostics
     }
 
@@ -54,6 +55,15 @@ public struct AgentConfigCheck {
                     "source.branch '\(branch)' is not the branch this agent watches ('\(watched)', source.branch in "
                         + "\(config.file)); the agent would keep this pipeline's last valid spec: set source.branch: \(watched)"))
         }
+    }
+
+    /// `ha` only means something to agents sharing a PostgreSQL store.
+    mutating func checkSharing() {
+        guard config.ha != nil, config.state.postgres == nil else { return }
+        report(
+            .warning, "ha",
+            "ha: applies only to agents sharing state.postgres; with SQLite one agent owns state.path and has no lease "
+                + "(add state.postgres, or remove ha)")
     }
 
     mutating func checkTrust() {

@@ -67,6 +67,13 @@ struct ValidateConfigTests {
         #expect(has("agent.yaml:9:22: warning:", "secret DBT_PROD_PASSWORD has no stages, so no step sees it"), "\(lines)")
         #expect(has("agent.yaml:11:5: error:", "protect[0] (pipeline '*', stage 'prd') matches no stage, so it protects nothing"))
 
+        // `ha` without a shared store means nothing: said, where it is.
+        try scratch.write("agent.yaml", Self.goodConfig + "ha: {leaseTimeout: 10s}\n")
+        let lonely = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
+        #expect(
+            lonely.stdout.contains("agent.yaml:12:5: warning: ha: applies only to agents sharing state.postgres"),
+            "\(lonely.stdout)")
+
         try FileManager.default.removeItem(atPath: scratch.sub("allowed_signers"))
         let missing = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
         #expect(missing.stdout.contains("error: trust.allowedSigners: cannot read \(scratch.path)/allowed_signers"))
