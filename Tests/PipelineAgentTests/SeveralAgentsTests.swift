@@ -42,7 +42,16 @@ struct SeveralAgentsTests {
     /// The team repository with `count` pipelines `p01`… (dev → staging), each stage's step holding an flock on
     /// its stage and logging its start and end: two promotions of one stage at once leave a line in `overlaps`.
     static func repository(pipelines count: Int, step: String) throws -> AgentFixture {
-        let fixture = try AgentFixture(stages: stages(step))
+        // shop's dev also has a health check every second, which logs each run: a once-only duty.
+        let health = """
+
+                  health:
+                    interval: 1s
+                    checks:
+                      - {name: ping, run: 'date +%s%N >> "$PA_ROOT/health-runs"'}
+            """
+        let shopStages = stages(step).replacingOccurrences(of: "    - name: staging", with: health + "\n    - name: staging")
+        let fixture = try AgentFixture(stages: shopStages)
         var files: [String: String] = [:]
         for index in 1...count {
             let name = String(format: "p%02d", index)
@@ -108,10 +117,12 @@ struct SeveralAgentsTests {
         guard let cluster = try PostgresCluster.forTest("three agents, twenty pipelines") else { return }
         let fixture = try Self.repository(pipelines: 20, step: Self.lockedStep)
         let env = ["PA_ROOT": fixture.root, "PA_TEST_DATABASE": cluster.url]
-        let config = Self.config(fixture, lease: "10s")
+        // A restart shorter than the lease (30 s, the default) loses nothing: the next test is the longer outage.
+        let config = Self.config(fixture, lease: "30s")
         try config.replacingOccurrences(of: "STATE", with: "./state-reader")
             .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
         let agents = try ["a", "b", "c"].map { try Member($0, in: fixture.root, config: config, environment: env) }
+        let began = Date()
 
         // (d) Once promotions are under way, the database goes down (as a crash would) and comes back.
         let runs = "\(fixture.root)/runs"
@@ -166,6 +177,11 @@ struct SeveralAgentsTests {
 
         // (e) One chain, verified in the database and as an export by the standalone verifier.
         #expect(agents.map { $0.stop() } == [0, 0, 0])
+        // Health checks are the coordinator's: at most one run a second, not one per agent.
+        let seconds = Date().timeIntervalSince(began)
+        let checks =
+            (try? String(contentsOfFile: "\(fixture.root)/health-runs", encoding: .utf8))?.split(separator: "\n").count ?? 0
+        #expect(checks >= 2 && Double(checks) <= seconds + 2, "\(checks) health checks in \(seconds) s")
         let verify = try fixture.agent("audit", "verify", environment: env)
         #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
         let status = try fixture.agent("status", environment: env).stdout
@@ -284,6 +300,46 @@ struct SeveralAgentsTests {
         #expect(written.isEmpty, "the fenced agent wrote after losing its lease: \(written)")
         #expect(stopped.process.isRunning, "it rejoined instead of exiting")
         #expect(members.map { $0.stop() } == [0, 0])
+        let verify = try fixture.agent("audit", "verify", environment: env)
+        #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test("the database away for longer than the lease: the agents rejoin, recover each other's promotions and carry on")
+    func outageLongerThanTheLease() throws {
+        guard let cluster = try PostgresCluster.forTest("an outage longer than the lease") else { return }
+        let slowStep = Self.lockedStep.replacingOccurrences(of: "sleep 0.5", with: "sleep 2")
+        let fixture = try Self.repository(pipelines: 5, step: slowStep)
+        let env = ["PA_ROOT": fixture.root, "PA_TEST_DATABASE": cluster.url]
+        let config = Self.config(fixture, lease: "3s")
+        try config.replacingOccurrences(of: "STATE", with: "./state-reader")
+            .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
+        let agents = try ["a", "b"].map { try Member($0, in: fixture.root, config: config, environment: env) }
+        let runs = "\(fixture.root)/runs"
+        #expect(Self.waitUntil(60) { ((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).count >= 2 })
+        try cluster.stop(immediately: true)
+        Thread.sleep(forTimeInterval: 6)
+        try cluster.start()
+
+        let stageCount = 6 * 2
+        let allInSync = try Self.waitUntil(120) {
+            let status = try fixture.agent("status", "--output", "json", environment: env).stdout
+            return status.components(separatedBy: "\"phase\" : \"InSync\"").count - 1 == stageCount
+        }
+        let logs = agents.map { "\($0.name): \((try? String(contentsOfFile: $0.log, encoding: .utf8)) ?? "")" }
+        #expect(allInSync, "\(logs.joined(separator: "\n"))")
+        #expect(agents.allSatisfy { $0.process.isRunning }, "\(logs.joined(separator: "\n"))")
+        #expect(agents.map { $0.stop() } == [0, 0], "\(logs.joined(separator: "\n"))")
+        #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/overlaps"))
+        var started: [Int: Int] = [:]
+        var ended: [Int: Int] = [:]
+        for record in try Self.records(fixture, env) {
+            guard let id = (record["detail"] as? [String: Any])?["promotionId"] as? Int else { continue }
+            if record["type"] as? String == "promotion.started" { started[id, default: 0] += 1 }
+            if Self.terminal.contains(record["type"] as? String ?? "") { ended[id, default: 0] += 1 }
+        }
+        // A claim whose `promotion.started` the outage cut off ends interrupted without having started (nothing ran).
+        #expect(started.values.allSatisfy { $0 == 1 } && ended.values.allSatisfy { $0 == 1 }, "\(started) \(ended)")
+        #expect(Set(started.keys).isSubset(of: Set(ended.keys)), "started \(started), ended \(ended)")
         let verify = try fixture.agent("audit", "verify", environment: env)
         #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
     }

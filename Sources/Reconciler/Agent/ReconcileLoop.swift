@@ -172,6 +172,8 @@ public final class ReconcileLoop {
 
     public func stop(reason: String) throws {
         defer { membership.leave() }
+        // A lease lost just before stopping: the stop is recorded under a new one (the old may write nothing).
+        if membership.isLost { try membership.rejoin() }
         try passRecorder.lifecycle("agent.stopped", detail: ["reason": .string(reason)])
         if membership.isCoordinator { witness?.checkpoint(force: true) }
     }
@@ -181,8 +183,13 @@ public final class ReconcileLoop {
     func checkHealth(now: Date) throws -> (changed: Bool, next: Date?) {
         // A once-only duty: with agents sharing the store, the coordinator's.
         guard membership.isCoordinator else { return (false, nil) }
+        // Stages other agents promote now wait too (the coordinator's own pool knows only its promotions).
+        let elsewhere =
+            membership.isShared ? Set(try session.store.promotions().filter { $0.status == .running }.map(\.key)) : []
+        let busy = session.stageBusy
         let (changes, next) = try health.runDue(
-            session.pipelineInputs().inputs, now: now, repository: session.openRepository(), skip: session.stageBusy)
+            session.pipelineInputs().inputs, now: now, repository: session.openRepository(),
+            skip: { elsewhere.contains($0) || busy($0) })
         for change in changes { try passRecorder.healthChanged(change) }
         return (!changes.isEmpty, next)
     }
@@ -385,40 +392,4 @@ public final class ReconcileLoop {
         return nil
     }
 
-}
-
-/// The state after a pass with nothing to do, and what would end it: a branch tip moving (a commit, an
-/// approval file), or the clock reaching a soak, window or approval expiry. Stages that observe drift run
-/// their command every pass, so a pipeline with `observe` never makes a pass quiet.
-struct QuietPoint {
-    let plan: Plan
-    let tips: [String: ObjectID]
-    let wake: Date?
-    let storeVersion: Int64?
-
-    init?(after plan: Plan, tips: [String: ObjectID], session: AgentSession, storeVersion: Int64?) throws {
-        let inputs = try session.pipelineInputs().inputs
-        guard !inputs.contains(where: { $0.pipeline?.spec.stages.contains { $0.observe != nil } ?? false }) else { return nil }
-        let now = session.clock()
-        let expiries = try session.approvals(now: now).approvals.compactMap(\.approval?.expires).filter { $0 > now }
-        self.plan = plan
-        self.tips = tips
-        self.storeVersion = storeVersion
-        wake = ([plan.nextWake] + expiries).compactMap { $0 }.min()
-    }
-
-    func holds(tips: [String: ObjectID], now: Date, storeVersion: Int64?) -> Bool {
-        tips == self.tips && storeVersion == self.storeVersion && wake.map { now < $0 } ?? true
-    }
-}
-
-/// A promotion ended `host-failed`: the pass stops so that it is retried with backoff, not at once.
-public struct HostFailure: Error, CustomStringConvertible {
-    public let key: StageKey
-    public let candidate: String
-
-    public var description: String {
-        "the promotion of \(candidate.prefix(12)) to \(key) stopped because of the host (see its audit records: "
-            + "disk space, permissions); the pass is retried with backoff and the candidate will be promoted again"
-    }
 }

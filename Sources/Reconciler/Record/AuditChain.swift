@@ -59,7 +59,7 @@ final class TableAuditChain: AuditChain, @unchecked Sendable {
     private let redactor: SecretRedactor
     private let clock: @Sendable () -> Date
     private let tampered: AuditError?
-    /// Moved by this agent's appends (the only writer while it holds the database), read by other threads.
+    /// Moved by this agent's appends; the head when the database cannot be read.
     private var lastHead: AuditAnchor?
     private let headLock = NSLock()
 
@@ -73,7 +73,8 @@ final class TableAuditChain: AuditChain, @unchecked Sendable {
         lastHead = verification.head
     }
 
-    var head: AuditAnchor? { headLock.withLock { lastHead } }
+    /// The table's head: other agents sharing the database move it too.
+    var head: AuditAnchor? { (try? store.auditAnchor()) ?? headLock.withLock { lastHead } }
     var refusal: AuditError? { tampered }
     func awaitFullCheck() -> AuditError? { tampered }
 

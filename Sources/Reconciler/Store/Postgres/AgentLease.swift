@@ -11,6 +11,8 @@ public final class AgentLease: @unchecked Sendable {
     public let host: String
     public let leaseSeconds: Double
     private let connection: PostgresConnection
+    /// The heartbeat's thread and the loop's (rejoining, leaving) share the connection: one statement at a time.
+    private let connectionLock = NSLock()
     private let logger: Logger
     private let lock = NSCondition()
     private var current: String
@@ -37,9 +39,14 @@ public final class AgentLease: @unchecked Sendable {
     /// Whether this agent holds the once-only duties (recording passes, health checks, checkpoints).
     public var isCoordinator: Bool { lock.withLock { coordinating && !lost } }
 
+    @discardableResult
+    private func sql(_ text: String, _ parameters: [String?] = []) throws -> PostgresRows {
+        try connectionLock.withLock { try connection.execute(text, parameters) }
+    }
+
     private func join(_ name: String) throws {
         try releaseDeadNeighbours()
-        try connection.execute(
+        try sql(
             """
             INSERT INTO agents (instance, host, pid, pid_namespace, process_start, lease_until)
             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
@@ -51,7 +58,7 @@ public final class AgentLease: @unchecked Sendable {
     /// of at its end: a restarted agent recovers its own promotions at once, as with SQLite. A process is the same
     /// only with the same start time since the same boot (a container's agent is always PID 1).
     private func releaseDeadNeighbours() throws {
-        let rows = try connection.execute(
+        let rows = try sql(
             """
             SELECT instance, pid, process_start FROM agents
             WHERE host = $1 AND pid_namespace = $2 AND lost_at IS NULL AND stopped_at IS NULL AND lease_until > now()
@@ -59,7 +66,7 @@ public final class AgentLease: @unchecked Sendable {
         for row in rows.rows {
             guard let instance = row[0], let pid = row[1].flatMap({ pid_t($0) }) else { continue }
             guard Self.processStart(pid) != row[2] else { continue }
-            try connection.execute("UPDATE agents SET lease_until = now() WHERE instance = $1", [instance])
+            try sql("UPDATE agents SET lease_until = now() WHERE instance = $1", [instance])
             logger.notice(
                 "an earlier agent of this host is gone; its promotions are recovered now", metadata: ["instance": "\(instance)"])
         }
@@ -106,7 +113,7 @@ public final class AgentLease: @unchecked Sendable {
     @discardableResult
     public func renew() throws -> Bool {
         let name = instance
-        let renewed = try connection.execute(
+        let renewed = try sql(
             """
             UPDATE agents SET heartbeat_at = now(), lease_until = now() + make_interval(secs => $2)
             WHERE instance = $1 AND lost_at IS NULL AND stopped_at IS NULL AND lease_until > now()
@@ -136,7 +143,7 @@ public final class AgentLease: @unchecked Sendable {
     private func takeDuty() throws {
         let name = instance
         let held =
-            try connection.execute(
+            try sql(
                 """
                 INSERT INTO duties (name, holder, until) VALUES ('coordinator', $1, now() + make_interval(secs => $2))
                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
@@ -151,7 +158,7 @@ public final class AgentLease: @unchecked Sendable {
 
     /// Whether an agent's lease ran out with promotions still claimed: `takeOrphans` would take them.
     public func orphansExist() throws -> Bool {
-        try !connection.execute(
+        try !sql(
             """
             SELECT 1 FROM promotions p WHERE p.status = 'running' AND NOT EXISTS (
                 SELECT 1 FROM agents a WHERE a.instance = p.agent AND a.lost_at IS NULL AND a.stopped_at IS NULL
@@ -164,13 +171,16 @@ public final class AgentLease: @unchecked Sendable {
     public func startHeartbeat() {
         let thread = Thread { [self] in
             while lock.withLock({ !stopped }) {
+                var pause = leaseSeconds / 3
                 do {
                     try renew()
                     if try orphansExist() { onChange?() }
                 } catch {
+                    // Try again soon: the lease runs out while the database is away.
+                    pause = min(pause, 1)
                     logger.warning("cannot renew the lease on the database", metadata: ["error": "\(error)"])
                 }
-                lock.withLock { _ = stopped || lock.wait(until: Date().addingTimeInterval(leaseSeconds / 3)) }
+                lock.withLock { _ = stopped || lock.wait(until: Date().addingTimeInterval(pause)) }
             }
         }
         thread.start()
@@ -183,8 +193,8 @@ public final class AgentLease: @unchecked Sendable {
             lock.broadcast()
         }
         let name = instance
-        _ = try? connection.execute(
+        _ = try? sql(
             "UPDATE agents SET stopped_at = now(), lease_until = now() WHERE instance = $1 AND lost_at IS NULL", [name])
-        _ = try? connection.execute("DELETE FROM duties WHERE holder = $1", [name])
+        _ = try? sql("DELETE FROM duties WHERE holder = $1", [name])
     }
 }
