@@ -90,6 +90,11 @@ struct SeveralAgentsTests {
         """
     }
 
+    /// The agents' service logs, for a failure's message.
+    static func logs(_ members: [Member]) -> String {
+        members.map { "\($0.name): \((try? String(contentsOfFile: $0.log, encoding: .utf8)) ?? "")" }.joined(separator: "\n")
+    }
+
     /// The chain exported from the database, one record a line, parsed.
     static func records(_ fixture: AgentFixture, _ env: [String: String]) throws -> [[String: Any]] {
         try fixture.agent("audit", "export", "-o", "jsonl", environment: env).stdout.split(separator: "\n").compactMap {
@@ -181,7 +186,7 @@ struct SeveralAgentsTests {
         let seconds = Date().timeIntervalSince(began)
         let checks =
             (try? String(contentsOfFile: "\(fixture.root)/health-runs", encoding: .utf8))?.split(separator: "\n").count ?? 0
-        #expect(checks >= 2 && Double(checks) <= seconds + 2, "\(checks) health checks in \(seconds) s")
+        #expect(checks >= 1 && Double(checks) <= seconds + 2, "\(checks) health checks in \(seconds) s")
         let verify = try fixture.agent("audit", "verify", environment: env)
         #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
         let status = try fixture.agent("status", environment: env).stdout
@@ -252,6 +257,9 @@ struct SeveralAgentsTests {
                 found = try Self.runner(fixture, env); return found != nil
             })
         let first = try #require(found)
+        // Its step is under way (not only its claim): the step left its pid.
+        let v1 = try fixture.git.git("rev-parse", "HEAD")
+        #expect(Self.waitUntil(20) { FileManager.default.fileExists(atPath: "\(fixture.root)/blocked-\(v1)") })
         let killed = try #require(members.first { $0.pid == first.pid })
         killed.signal(SIGKILL)
         let diedAt = Date()
@@ -267,7 +275,8 @@ struct SeveralAgentsTests {
             ended?["type"] as? String == "promotion.interrupted" && ended?["agent"] as? String != first.instance,
             "\(ended ?? [:])")
         #expect(try String(contentsOfFile: "\(fixture.root)/rollbacks", encoding: .utf8) == "\(first.id)\n", "rolled back once")
-        #expect(try Self.waitUntil(20) { try fixture.status(environment: env)["dev"]?["phase"] as? String == "InSync" })
+        let retried = try Self.waitUntil(20) { try fixture.status(environment: env)["dev"]?["phase"] as? String == "InSync" }
+        #expect(retried, "\(Self.logs(members))")
         members.removeAll { $0 === killed }
 
         // (c) A third agent joins; the next promotion's agent is stopped past its lease, then continued.
@@ -279,6 +288,7 @@ struct SeveralAgentsTests {
                 found = try Self.runner(fixture, env); return found.map { $0.id != first.id } ?? false
             })
         let second = try #require(found)
+        #expect(Self.waitUntil(20) { FileManager.default.fileExists(atPath: "\(fixture.root)/blocked-\(pushed)") })
         let stopped = try #require(members.first { $0.pid == second.pid })
         stopped.signal(SIGSTOP)
         #expect(try Self.waitUntil(20) { try Self.terminalRecord(second.id, fixture, env) != nil })

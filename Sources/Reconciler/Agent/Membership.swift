@@ -64,6 +64,13 @@ final class Membership {
         return taken
     }
 
+    /// Running promotions of this agent that it does not run (`isRunning` says which stages it runs): a start that
+    /// failed after its claim was stored (the database went away between the two).
+    func strays(isRunning: (StageKey) -> Bool) throws -> [Int64] {
+        guard let store, lease != nil else { return [] }
+        return try store.ownRunning().filter { !isRunning($0.key) }.map(\.id)
+    }
+
     /// Joins again under a new name (after the promotions of the lost one stopped).
     func rejoin() throws { try lease?.rejoin() }
 

@@ -99,10 +99,13 @@ public final class ReconcileLoop {
     }
 
     /// Alone: once, every promotion left running. Sharing a store: at every pass, the promotions of agents whose
-    /// lease ran out, taken over first (each by one agent).
+    /// lease ran out, taken over first (each by one agent), and its own that it does not run.
     private func recoverIfNeeded() throws {
         guard !recovered || membership.isShared else { return }
-        let taken: Set<Int64>? = membership.isShared ? Set(try membership.takeOrphans()) : nil
+        let pool = pool
+        let taken: Set<Int64>? =
+            membership.isShared
+            ? Set(try membership.takeOrphans() + membership.strays(isRunning: { pool.isRunning($0) })) : nil
         if taken?.isEmpty != true {
             let inputs = try session.pipelineInputs().inputs
             let specs = Dictionary(uniqueKeysWithValues: inputs.compactMap { input in input.pipeline.map { (input.name, $0) } })
@@ -252,11 +255,13 @@ public final class ReconcileLoop {
         for _ in 0..<maxPasses {
             try collectFinished(into: &summary)
             let endedBeforePlan = pool.endedCount
+            // Read before the plan's inputs: a write by another agent after them must end the quiet point.
+            let versionBeforePlan = try storeVersion()
             let plan = try planAndRecord()
             summary.plan = plan
             summary.invalidSpecs = invalidSpecs
             if plan.actions.isEmpty, pool.isEmpty {
-                quiet = try QuietPoint(after: plan, tips: tips, session: session, storeVersion: storeVersion())
+                quiet = try QuietPoint(after: plan, tips: tips, session: session, storeVersion: versionBeforePlan)
             }
             var waiting = plan.actions
             var startedAny = false

@@ -116,8 +116,10 @@ public enum StateCopy {
         var count = 0
         try sqlite.database.write { db in
             for table in tables {
-                // Which agent ran a promotion means nothing to one agent on SQLite (the chain keeps it).
-                let columns = try connection.execute("SELECT * FROM \(table.name) LIMIT 0").columns.filter { $0 != "agent" }
+                // Which agent claimed a promotion means nothing to one agent on SQLite (the chain keeps it).
+                let columns = try connection.execute("SELECT * FROM \(table.name) LIMIT 0").columns.filter {
+                    $0 != "agent" && $0 != "claim"
+                }
                 let select = columns.map { column in
                     table.timestamps.contains(column)
                         ? "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS \(column)" : column

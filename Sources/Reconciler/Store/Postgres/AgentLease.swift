@@ -41,7 +41,14 @@ public final class AgentLease: @unchecked Sendable {
 
     @discardableResult
     private func sql(_ text: String, _ parameters: [String?] = []) throws -> PostgresRows {
-        try connectionLock.withLock { try connection.execute(text, parameters) }
+        try connectionLock.withLock {
+            do {
+                return try connection.execute(text, parameters)
+            } catch let error as PostgresError where error.kind == .retry {
+                // A connection the server closed (a restart) fails once; the next statement reconnects.
+                return try connection.execute(text, parameters)
+            }
+        }
     }
 
     private func join(_ name: String) throws {

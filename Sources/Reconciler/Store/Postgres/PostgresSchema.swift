@@ -59,6 +59,10 @@ enum PostgresSchema {
             ALTER TABLE promotions ADD COLUMN agent text;
             -- Never two promotions of one stage at once, whichever agents try.
             CREATE UNIQUE INDEX promotions_one_running ON promotions (pipeline, stage) WHERE status = 'running';
+            -- Writes retried after a lost connection must not happen twice when the first commit went through.
+            ALTER TABLE promotions ADD COLUMN claim text UNIQUE;
+            ALTER TABLE audit_records ADD COLUMN append_id text;
+            CREATE INDEX audit_records_by_append ON audit_records (append_id) WHERE append_id IS NOT NULL;
             """
         ),
     ]

@@ -66,8 +66,16 @@ extension PostgresStateStore {
     /// only while the stage's newest promotion is the one the plan saw and none runs. Nil when another agent won.
     public func claimPromotion(_ action: PromotionAction, specDigest: String, at date: Date) throws -> PromotionRecord? {
         let name = lease?.instance
+        let claim = UUID().uuidString
         return try locked { connection in
             try Self.write(on: connection) {
+                // Retried after a lost connection whose commit went through: the claim is this agent's already.
+                if let earlier = try connection.execute("SELECT id FROM promotions WHERE claim = $1", [claim]).rows.first {
+                    return PromotionRecord(
+                        id: Int64(earlier[0] ?? "") ?? 0, key: action.key, candidate: action.candidate,
+                        previous: action.previous, status: .running, startedAt: date, endedAt: nil, reason: nil,
+                        specDigest: specDigest)
+                }
                 try fence([], as: name, on: connection)
                 let key = action.key
                 try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", ["\(key.pipeline)/\(key.stage)"])
@@ -80,9 +88,9 @@ extension PostgresStateStore {
                 else { return nil }
                 let rows = try connection.execute(
                     """
-                    INSERT INTO promotions (pipeline, stage, candidate, previous, status, started_at, spec_digest, agent)
-                    VALUES ($1, $2, $3, $4, 'running', to_timestamp($5::bigint / 1000.0), $6, $7) RETURNING id
-                    """, [key.pipeline, key.stage, action.candidate, action.previous, Self.ms(date), specDigest, name])
+                    INSERT INTO promotions (pipeline, stage, candidate, previous, status, started_at, spec_digest, agent, claim)
+                    VALUES ($1, $2, $3, $4, 'running', to_timestamp($5::bigint / 1000.0), $6, $7, $8) RETURNING id
+                    """, [key.pipeline, key.stage, action.candidate, action.previous, Self.ms(date), specDigest, name, claim])
                 return PromotionRecord(
                     id: Int64(rows.rows.first?[0] ?? "") ?? 0, key: key, candidate: action.candidate,
                     previous: action.previous, status: .running, startedAt: date, endedAt: nil, reason: nil,
@@ -107,6 +115,19 @@ extension PostgresStateStore {
                     RETURNING id
                     """, [name])
                 return taken.rows.compactMap { $0[0].flatMap { Int64($0) } }.sorted()
+            }
+        }
+    }
+
+    /// Running promotions this agent owns (`ids` of those it runs are left out by the caller): one whose start failed
+    /// after its claim was stored would block its stage while the agent lives.
+    public func ownRunning() throws -> [(key: StageKey, id: Int64)] {
+        guard let name = lease?.instance else { return [] }
+        return try locked { connection in
+            try connection.execute(
+                "SELECT id, pipeline, stage FROM promotions WHERE status = 'running' AND agent = $1 ORDER BY id", [name]
+            ).rows.compactMap { row in
+                row[0].flatMap { Int64($0) }.map { (StageKey(row[1] ?? "", row[2] ?? ""), $0) }
             }
         }
     }

@@ -10,10 +10,18 @@ extension PostgresStateStore {
     ) throws -> [AuditRecord] {
         guard !events.isEmpty else { return [] }
         let agent = lease?.instance
+        // Names this append across retries: a commit whose reply the lost connection swallowed is not made twice.
+        let appendID = UUID().uuidString
         return try locked { connection in
             try Self.write(on: connection) {
-                try fence(Self.promotionIDs(events, changes), as: agent, on: connection)
                 let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").rows.first
+                let earlier = try connection.execute(
+                    "SELECT line FROM audit_records WHERE append_id = $1 ORDER BY seq", [appendID]
+                ).rows.compactMap { $0[0] }
+                if !earlier.isEmpty {
+                    return try earlier.map { try JSONDecoder().decode(AuditRecord.self, from: Data($0.utf8)) }
+                }
+                try fence(Self.promotionIDs(events, changes), as: agent, on: connection)
                 let head = row.flatMap { row in
                     row[0].flatMap { Int64($0) }.flatMap { $0 > 0 ? AuditAnchor(seq: $0, hash: row[1] ?? "") : nil }
                 }
@@ -22,12 +30,12 @@ extension PostgresStateStore {
                 for record in records {
                     try connection.execute(
                         """
-                        INSERT INTO audit_records (seq, line, hash, type, pipeline, stage, candidate, recorded_at)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0))
+                        INSERT INTO audit_records (seq, line, hash, type, pipeline, stage, candidate, recorded_at, append_id)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0), $9)
                         """,
                         [
                             String(record.seq), record.canonicalLine, record.hash, record.type, record.pipeline,
-                            record.stage, record.candidate, Self.ms(time),
+                            record.stage, record.candidate, Self.ms(time), appendID,
                         ])
                 }
                 if let last = records.last {
@@ -88,8 +96,24 @@ extension PostgresStateStore {
         }
     }
 
-    /// Verifies every record of the chain and that its last one is the head the table holds.
+    /// Verifies every record of the chain and that its last one is the head the table holds, both read as of one
+    /// moment (other agents append meanwhile: read apart, the head could be newer than the records).
     public func verifyChain() throws -> AuditVerification {
-        AuditVerifier.verify(try exportChain(), anchor: try auditAnchor())
+        let (lines, head) = try locked { connection in
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? connection.execute("COMMIT") }
+            let lines = try connection.execute("SELECT line FROM audit_records ORDER BY seq").rows.compactMap { $0[0] }
+            let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1").rows.first
+            let head = row.flatMap { row in
+                row[0].flatMap { Int64($0) }.flatMap { $0 > 0 ? AuditAnchor(seq: $0, hash: row[1] ?? "") : nil }
+            }
+            return (lines, head)
+        }
+        var data = Data()
+        for line in lines {
+            data.append(contentsOf: Array(line.utf8))
+            data.append(0x0A)
+        }
+        return AuditVerifier.verify(data, anchor: head)
     }
 }
