@@ -10,7 +10,7 @@ swift build -c release --product pipeline-agent --product audit-bench >/dev/null
 BIN="$PWD/.build/release/pipeline-agent"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/pipeline-agent-bench-agents.XXXXXX")
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; pg_stop; rm -rf "$scratch"; }
+cleanup() { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; pg_stop; [ -n "${KEEP:-}" ] || rm -rf "$scratch"; }
 source scripts/local-postgres.sh "$scratch/pg"
 trap cleanup EXIT
 base_url=$PA_DATABASE_URL
@@ -59,9 +59,7 @@ run() {
 }
 
 echo "== $PIPELINES pipelines, one step of sleep 1 s each, on PostgreSQL (wall time from the agents' start, fetch and first plan included)"
-run 1 1
-run 1 8
-run 3 8
+for scenario in ${SCENARIOS:-1x1 1x8 3x8}; do run "${scenario%x*}" "${scenario#*x}"; done
 echo
 echo "== audit appends per second"
 pg_psql "CREATE DATABASE appends"

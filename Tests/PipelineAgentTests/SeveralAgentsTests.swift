@@ -90,6 +90,24 @@ struct SeveralAgentsTests {
         """
     }
 
+    /// Once `runs` stages' steps have started, the database goes down as a crash would and comes back after `seconds`.
+    static func outage(after runs: Int, seconds: Double, _ fixture: AgentFixture, _ cluster: PostgresCluster) throws {
+        let directory = "\(fixture.root)/runs"
+        #expect(waitUntil(60) { ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).count >= runs })
+        try cluster.stop(immediately: true)
+        Thread.sleep(forTimeInterval: seconds)
+        try cluster.start()
+    }
+
+    /// Whether `stages` stages are InSync in `status` within `seconds`.
+    static func allInSync(_ stages: Int, within seconds: Double, _ fixture: AgentFixture, _ env: [String: String]) throws -> Bool
+    {
+        try waitUntil(seconds) {
+            let status = try fixture.agent("status", "--output", "json", environment: env).stdout
+            return status.components(separatedBy: "\"phase\" : \"InSync\"").count - 1 == stages
+        }
+    }
+
     /// The agents' service logs, for a failure's message.
     static func logs(_ members: [Member]) -> String {
         members.map { "\($0.name): \((try? String(contentsOfFile: $0.log, encoding: .utf8)) ?? "")" }.joined(separator: "\n")
@@ -130,20 +148,12 @@ struct SeveralAgentsTests {
         let began = Date()
 
         // (d) Once promotions are under way, the database goes down (as a crash would) and comes back.
-        let runs = "\(fixture.root)/runs"
-        #expect(Self.waitUntil(60) { ((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).count >= 6 })
-        try cluster.stop(immediately: true)
-        Thread.sleep(forTimeInterval: 2)
-        try cluster.start()
-
+        try Self.outage(after: 6, seconds: 2, fixture, cluster)
         let stageCount = 21 * 2
-        let allInSync = try Self.waitUntil(180) {
-            let status = try fixture.agent("status", "--output", "json", environment: env).stdout
-            return status.components(separatedBy: "\"phase\" : \"InSync\"").count - 1 == stageCount
-        }
-        let logs = agents.map { "\($0.name): \((try? String(contentsOfFile: $0.log, encoding: .utf8)) ?? "")" }
+        let allInSync = try Self.allInSync(stageCount, within: 180, fixture, env)
         let statusText = try fixture.agent("status", environment: env).stdout
-        #expect(allInSync, "\(statusText)\n\(logs.joined(separator: "\n"))")
+        #expect(allInSync, "\(statusText)\n\(Self.logs(agents))")
+        let runs = "\(fixture.root)/runs"
         #expect(agents.allSatisfy { $0.process.isRunning }, "every agent carried on after the database restart")
 
         // (a) Proved by the steps' own side effects: no overlap, one start and one end per stage.
@@ -324,21 +334,11 @@ struct SeveralAgentsTests {
         try config.replacingOccurrences(of: "STATE", with: "./state-reader")
             .write(toFile: fixture.configPath, atomically: false, encoding: .utf8)
         let agents = try ["a", "b"].map { try Member($0, in: fixture.root, config: config, environment: env) }
-        let runs = "\(fixture.root)/runs"
-        #expect(Self.waitUntil(60) { ((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).count >= 2 })
-        try cluster.stop(immediately: true)
-        Thread.sleep(forTimeInterval: 6)
-        try cluster.start()
-
-        let stageCount = 6 * 2
-        let allInSync = try Self.waitUntil(120) {
-            let status = try fixture.agent("status", "--output", "json", environment: env).stdout
-            return status.components(separatedBy: "\"phase\" : \"InSync\"").count - 1 == stageCount
-        }
-        let logs = agents.map { "\($0.name): \((try? String(contentsOfFile: $0.log, encoding: .utf8)) ?? "")" }
-        #expect(allInSync, "\(logs.joined(separator: "\n"))")
-        #expect(agents.allSatisfy { $0.process.isRunning }, "\(logs.joined(separator: "\n"))")
-        #expect(agents.map { $0.stop() } == [0, 0], "\(logs.joined(separator: "\n"))")
+        try Self.outage(after: 2, seconds: 6, fixture, cluster)
+        #expect(try Self.allInSync(6 * 2, within: 120, fixture, env), "\(Self.logs(agents))")
+        #expect(agents.allSatisfy { $0.process.isRunning }, "\(Self.logs(agents))")
+        let logs = Self.logs(agents)
+        #expect(agents.map { $0.stop() } == [0, 0], "\(logs)")
         #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/overlaps"))
         var started: [Int: Int] = [:]
         var ended: [Int: Int] = [:]
