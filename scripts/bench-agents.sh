@@ -2,6 +2,7 @@
 # Promotions at once (issue 15): PIPELINES (default 200) pipelines whose one step sleeps 1 s, promoted on a local
 # PostgreSQL by 1 agent × 1 promotion at a time, 1 agent × 8 and 3 agents × 8; wall time against the ideal
 # (PIPELINES seconds / promotions at once). Then audit appends per second on PostgreSQL next to the SQLite file.
+# SPARSE=1: each stage checks out only its own directory (`checkout: {paths: [...]}`) instead of the whole repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PIPELINES=${PIPELINES:-200}
@@ -26,6 +27,7 @@ spec:
   source: {branch: main, paths: ["p$i/**"]}
   stages:
     - name: dev
+${SPARSE:+      checkout: {paths: ["p$i/**"]}}
       steps:
         - {name: deploy, run: sleep 1}
 YAML
