@@ -67,14 +67,16 @@ extension PostgresStateStore {
     public func claimPromotion(_ action: PromotionAction, specDigest: String, at date: Date) throws -> PromotionRecord? {
         let name = lease?.instance
         let claim = UUID().uuidString
+        let claimed = { (id: String?) in
+            PromotionRecord(
+                id: Int64(id ?? "") ?? 0, key: action.key, candidate: action.candidate, previous: action.previous,
+                status: .running, startedAt: date, endedAt: nil, reason: nil, specDigest: specDigest)
+        }
         return try locked { connection in
             try Self.write(on: connection) {
                 // Retried after a lost connection whose commit went through: the claim is this agent's already.
                 if let earlier = try connection.execute("SELECT id FROM promotions WHERE claim = $1", [claim]).rows.first {
-                    return PromotionRecord(
-                        id: Int64(earlier[0] ?? "") ?? 0, key: action.key, candidate: action.candidate,
-                        previous: action.previous, status: .running, startedAt: date, endedAt: nil, reason: nil,
-                        specDigest: specDigest)
+                    return claimed(earlier[0])
                 }
                 try fence([], as: name, on: connection)
                 let key = action.key
@@ -91,10 +93,7 @@ extension PostgresStateStore {
                     INSERT INTO promotions (pipeline, stage, candidate, previous, status, started_at, spec_digest, agent, claim)
                     VALUES ($1, $2, $3, $4, 'running', to_timestamp($5::bigint / 1000.0), $6, $7, $8) RETURNING id
                     """, [key.pipeline, key.stage, action.candidate, action.previous, Self.ms(date), specDigest, name, claim])
-                return PromotionRecord(
-                    id: Int64(rows.rows.first?[0] ?? "") ?? 0, key: key, candidate: action.candidate,
-                    previous: action.previous, status: .running, startedAt: date, endedAt: nil, reason: nil,
-                    specDigest: specDigest)
+                return claimed(rows.rows.first?[0] ?? nil)
             }
         }
     }

@@ -14,7 +14,7 @@ extension PostgresStateStore {
         let appendID = UUID().uuidString
         return try locked { connection in
             try Self.write(on: connection) {
-                let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").rows.first
+                let head = try Self.head(on: connection, forUpdate: true)
                 let earlier = try connection.execute(
                     "SELECT line FROM audit_records WHERE append_id = $1 ORDER BY seq", [appendID]
                 ).rows.compactMap { $0[0] }
@@ -22,9 +22,6 @@ extension PostgresStateStore {
                     return try earlier.map { try JSONDecoder().decode(AuditRecord.self, from: Data($0.utf8)) }
                 }
                 try fence(Self.promotionIDs(events, changes), as: agent, on: connection)
-                let head = row.flatMap { row in
-                    row[0].flatMap { Int64($0) }.flatMap { $0 > 0 ? AuditAnchor(seq: $0, hash: row[1] ?? "") : nil }
-                }
                 let records = AuditRecord.seal(
                     events, after: head, time: AuditTime.format(time), redactor: redactor, agent: agent)
                 for record in records {
@@ -73,19 +70,35 @@ extension PostgresStateStore {
     /// The chain in the audit log file's format: one canonical line a record, each ending in a newline, so that the
     /// file's verifiers (`audit verify`, `scripts/verify-audit.py`, the `jq` recipe) check an export unchanged.
     public func exportChain(matching filter: AuditFilter = AuditFilter()) throws -> Data {
-        let lines = try locked { try $0.execute("SELECT line FROM audit_records ORDER BY seq").rows }
-        var data = Data()
+        let lines = try locked(Self.lines(on:))
+        guard !filter.isEmpty else { return Self.jsonl(lines) }
         let decoder = JSONDecoder()
-        for case let line? in lines.map({ $0[0] }) {
-            if !filter.isEmpty {
-                guard let record = try? decoder.decode(AuditRecord.self, from: Data(line.utf8)), filter.matches(record) else {
-                    continue
-                }
-            }
+        return Self.jsonl(
+            lines.filter { line in
+                (try? decoder.decode(AuditRecord.self, from: Data(line.utf8))).map(filter.matches) ?? false
+            })
+    }
+
+    private static func lines(on connection: PostgresConnection) throws -> [String] {
+        try connection.execute("SELECT line FROM audit_records ORDER BY seq").rows.compactMap { $0[0] }
+    }
+
+    /// Lines as the file holds them: each followed by a newline.
+    private static func jsonl(_ lines: [String]) -> Data {
+        var data = Data()
+        for line in lines {
             data.append(contentsOf: Array(line.utf8))
             data.append(0x0A)
         }
         return data
+    }
+
+    /// The chain's head row as an anchor (nil before the first record); `forUpdate` holds its lock for an append.
+    static func head(on connection: PostgresConnection, forUpdate: Bool = false) throws -> AuditAnchor? {
+        let lock = forUpdate ? " FOR UPDATE" : ""
+        let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1\(lock)").rows.first
+        guard let seq = row?[0].flatMap({ Int64($0) }), seq > 0, let hash = row?[1] else { return nil }
+        return AuditAnchor(seq: seq, hash: hash)
     }
 
     /// The chain's records, filtered, in order.
@@ -102,18 +115,8 @@ extension PostgresStateStore {
         let (lines, head) = try locked { connection in
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { _ = try? connection.execute("COMMIT") }
-            let lines = try connection.execute("SELECT line FROM audit_records ORDER BY seq").rows.compactMap { $0[0] }
-            let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1").rows.first
-            let head = row.flatMap { row in
-                row[0].flatMap { Int64($0) }.flatMap { $0 > 0 ? AuditAnchor(seq: $0, hash: row[1] ?? "") : nil }
-            }
-            return (lines, head)
+            return (try Self.lines(on: connection), try Self.head(on: connection))
         }
-        var data = Data()
-        for line in lines {
-            data.append(contentsOf: Array(line.utf8))
-            data.append(0x0A)
-        }
-        return AuditVerifier.verify(data, anchor: head)
+        return AuditVerifier.verify(Self.jsonl(lines), anchor: head)
     }
 }

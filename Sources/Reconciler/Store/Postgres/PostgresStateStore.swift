@@ -199,11 +199,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     }
 
     public func auditAnchor() throws -> AuditAnchor? {
-        try locked { connection in
-            let row = try connection.execute("SELECT seq, hash FROM audit_head WHERE id = 1").rows.first
-            guard let seq = row?[0].flatMap({ Int64($0) }), seq > 0, let hash = row?[1] else { return nil }
-            return AuditAnchor(seq: seq, hash: hash)
-        }
+        try locked { try Self.head(on: $0) }
     }
 
     /// The chain's head moves only with its records (`append`): an anchor from elsewhere has no meaning here.
