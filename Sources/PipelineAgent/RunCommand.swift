@@ -62,9 +62,12 @@ struct RunCommand: AsyncParsableCommand {
                 }
                 verifier = configured
             }
+            let token = http.readTokenEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
+            let reading = HTTPServer.Reading(
+                web: WebSources(store: session.store, config: config), access: ReadAccess(token: token))
             services.append(
                 try HTTPServer.application(
-                    listen: http.listen, runtime: runtime, store: session.store, verifier: verifier, logger: logger))
+                    listen: http.listen, runtime: runtime, reading: reading, verifier: verifier, logger: logger))
         }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

@@ -125,6 +125,8 @@ public struct TrustConfig: Sendable, Hashable, Codable {
 public struct HTTPConfig: Sendable, Hashable, Codable {
     public var listen: String
     public var webhookSecretEnv: String?
+    /// The environment variable holding the token that the web page, the status API and the metrics require.
+    public var readTokenEnv: String?
 }
 
 /// A notification destination; secrets are named by environment variable.

@@ -27,6 +27,7 @@ extension AgentConfigCheck {
         if let token = config.source.tokenEnv { named.append(("source.tokenEnv", token)) }
         if let database = config.state.postgres?.urlEnv { named.append(("state.postgres.urlEnv", database)) }
         if let secret = config.http?.webhookSecretEnv { named.append(("http.webhookSecretEnv", secret)) }
+        if let token = config.http?.readTokenEnv { named.append(("http.readTokenEnv", token)) }
         for (name, channel) in (config.notifications ?? [:]).sorted(by: { $0.key < $1.key }) {
             if let url = channel.urlEnv { named.append(("notifications.\(name).urlEnv", url)) }
             if let key = channel.routingKeyEnv { named.append(("notifications.\(name).routingKeyEnv", key)) }

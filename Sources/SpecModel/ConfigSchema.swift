@@ -80,6 +80,9 @@ enum ConfigSchema {
                             [
                                 Property("listen", text, required: true, "host:port"),
                                 Property("webhookSecretEnv", envName, "Environment variable with the webhook secret"),
+                                Property(
+                                    "readTokenEnv", envName,
+                                    "Environment variable with the token the web page, /api/v1/status and /metrics require"),
                             ])), "HTTP listener"),
                 Property("notifications", .map(of: channel, keyPattern: nil), "Named notification channels"),
                 Property(

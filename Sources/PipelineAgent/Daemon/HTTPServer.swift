@@ -3,35 +3,46 @@ import Hummingbird
 import Logging
 import Reconciler
 
-/// The agent's HTTP surface: webhooks, probes, metrics and status.
+/// The agent's HTTP surface: webhooks, probes, metrics, status and the read-only web page.
 enum HTTPServer {
     /// Webhook bodies larger than this are refused with 413 (push payloads are far smaller).
     static let maxWebhookBytes = 1 << 20
 
+    /// What the server reads and who may: the page's sources and the read token.
+    struct Reading: Sendable {
+        let web: WebSources
+        let access: ReadAccess
+    }
+
     static func application(
-        listen: String, runtime: AgentRuntime, store: any StateReader, verifier: WebhookVerifier?, logger: Logger
+        listen: String, runtime: AgentRuntime, reading: Reading, verifier: WebhookVerifier?, logger: Logger
     ) throws -> some ApplicationProtocol {
         let (host, port) = try hostAndPort(listen)
+        let store = reading.web.store
         let router = Router()
+        router.add(middleware: PageSecurityMiddleware())
+        // Probes stay open (an orchestrator's checks carry no token); the webhook has its own HMAC.
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
             let storeProblem: String? = (try? store.stages()) == nil ? "state store unavailable" : nil
             guard let problem = storeProblem ?? runtime.readiness() else { return text(.ok, "ready\n") }
             return text(.serviceUnavailable, "not ready: \(problem)\n")
         }
-        router.get("metrics") { _, _ -> Response in
+        router.post("hooks/git") { request, _ -> Response in
+            try await webhook(request, runtime: runtime, verifier: verifier, logger: logger)
+        }
+        let read = router.group().add(middleware: ReadAccessMiddleware(access: reading.access))
+        read.get("metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: runtime.metrics.emit())))
         }
-        router.get("api/v1/status") { _, _ -> Response in
+        read.get("api/v1/status") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: try StatusReport.current(store).json())))
         }
-        router.post("hooks/git") { request, _ -> Response in
-            try await webhook(request, runtime: runtime, verifier: verifier, logger: logger)
-        }
+        WebRoutes.add(to: read, sources: reading.web, pages: try PageRenderer())
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: Int(port)), serverName: "pipeline-agent"),
             logger: logger)

@@ -25,7 +25,9 @@ public struct StepEnvironment: Sendable {
         let channelVariables = (config.notifications ?? [:]).values.flatMap {
             [$0.urlEnv, $0.routingKeyEnv, $0.hmacSecretEnv].compactMap { $0 }
         }
-        let other = [config.source.tokenEnv, config.http?.webhookSecretEnv].compactMap { $0 } + channelVariables
+        let other =
+            [config.source.tokenEnv, config.http?.webhookSecretEnv, config.http?.readTokenEnv].compactMap { $0 }
+            + channelVariables
         secretVariables.formUnion(other)
         values += other.compactMap { processEnvironment[$0] }
         self.base = processEnvironment.filter { !secretVariables.contains($0.key) }

@@ -1,0 +1,93 @@
+import Foundation
+import Reconciler
+import SpecModel
+
+/// One stage: where it stands, its promotions (candidate, when, how long, outcome, who approved) and
+/// its health over time.
+enum StagePage {
+    static let historyLimit = 100
+
+    /// Nil when neither the plan nor the store knows the stage.
+    static func context(
+        pipeline: String, stage: String, sources: WebSources, now: Date
+    ) throws -> [String: Any]? {
+        let plan = try StatusReport.current(sources.store)
+        let planned = plan.pipelines.first { $0.name == pipeline }?.stages.first { $0.name == stage }
+        let promotions = try sources.store.promotions().filter { $0.key.pipeline == pipeline && $0.key.stage == stage }
+        guard planned != nil || !promotions.isEmpty else { return nil }
+        let records = try sources.auditRecords(AuditFilter(pipeline: pipeline, stage: stage))
+        let approvers = approversByPromotion(records)
+        var context: [String: Any] = [
+            "title": "\(PageFormat.text(pipeline)) / \(PageFormat.text(stage))",
+            "pipeline": PageFormat.text(pipeline), "stage": PageFormat.text(stage),
+            "overviewAnchor": "/#p-" + PageFormat.segment(pipeline),
+            "auditHref": "/audit" + PageFormat.query([("pipeline", pipeline), ("stage", stage)]),
+        ]
+        context["promotions"] = PageFormat.table(
+            promotions.reversed().prefix(historyLimit).map {
+                row($0, approvers: approvers[$0.id] ?? [], commits: sources.commits, now: now)
+            })
+        context["health"] = PageFormat.table(
+            records.filter { $0.type == "health.changed" }.reversed().prefix(historyLimit).map(healthRow))
+        if promotions.count > historyLimit { context["olderPromotions"] = promotions.count - historyLimit }
+        if let planned { context["now"] = OverviewPage.stage(pipeline, planned, sources.commits) }
+        return context
+    }
+
+    private static func row(
+        _ promotion: PromotionRecord, approvers: [String], commits: CommitLookup, now: Date
+    ) -> [String: Any] {
+        var fields: [String: Any] = [
+            "id": promotion.id, "href": PageFormat.promotionURL(promotion.id),
+            "candidate": PageFormat.commit(promotion.candidate, commits) ?? [:],
+            "started": PageFormat.time(promotion.startedAt), "age": PageFormat.age(promotion.startedAt, now: now),
+            "outcome": promotion.status.rawValue, "tone": PageFormat.tone(outcome: promotion.status.rawValue),
+            "approvers": approvers.map(PageFormat.text).joined(separator: ", "),
+        ]
+        if let ended = promotion.endedAt {
+            fields["duration"] = PageFormat.duration(
+                milliseconds: Int64((ended.timeIntervalSince(promotion.startedAt) * 1000).rounded()))
+        }
+        if let reason = promotion.reason { fields["reason"] = PageFormat.text(reason) }
+        return fields
+    }
+
+    private static func healthRow(_ record: AuditRecord) -> [String: Any] {
+        let to = record.detail["to"]?.text ?? ""
+        let checks: [String] =
+            if case .object(let checks) = record.detail["checks"] {
+                checks.keys.sorted().map { "\($0): \(checks[$0]?.text ?? "")" }.map(PageFormat.text)
+            } else { [] }
+        return [
+            "time": PageFormat.time(record.time), "seq": record.seq, "from": record.detail["from"]?.text ?? "",
+            "to": to, "tone": PageFormat.tone(Health(rawValue: to) ?? .unknown), "checks": checks,
+        ]
+    }
+
+    /// Who approved each promotion, from its `promotion.started` record (the approvals it started on).
+    static func approversByPromotion(_ records: [AuditRecord]) -> [Int64: [String]] {
+        var result: [Int64: [String]] = [:]
+        for record in records where record.type == "promotion.started" {
+            guard case .int(let id) = record.detail["promotionId"], case .array(let approvals) = record.detail["approvals"]
+            else { continue }
+            result[id] = approvals.compactMap { approval in
+                if case .object(let fields) = approval { return fields["principal"]?.text }
+                return nil
+            }
+        }
+        return result
+    }
+}
+
+extension JSONValue {
+    /// A scalar as text (`null` as nil); objects and arrays as canonical JSON.
+    var text: String? {
+        switch self {
+        case .string(let value): return value
+        case .int(let value): return String(value)
+        case .bool(let value): return String(value)
+        case .null: return nil
+        case .array, .object: return CanonicalJSON.serialize(self)
+        }
+    }
+}
