@@ -59,7 +59,9 @@ final class CommitLookup: @unchecked Sendable {
                 return try repository.firstParentHistory(from: tip, stopBefore: stop, limit: limit + 1)
             }
         }
-        guard let listed else { return CommitRange(commits: [], more: 0, note: "the mirror does not hold \(candidate.prefix(12))") }
+        guard let listed else {
+            return CommitRange(commits: [], more: 0, note: "the mirror does not hold \(candidate.prefix(12))")
+        }
         if listed.isEmpty, let previous, previous != candidate {
             return CommitRange(
                 commits: [], more: 0,

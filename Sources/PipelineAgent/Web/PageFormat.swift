@@ -12,7 +12,8 @@ enum PageFormat {
     static func lines(_ value: String) -> String { value.printableLines }
 
     private static let timeStyle = Date.VerbatimFormatStyle(
-        format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) UTC",
+        format:
+            "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) UTC",
         timeZone: .gmt, calendar: Calendar(identifier: .gregorian))
 
     /// `2026-11-27 20:56:32 UTC`.

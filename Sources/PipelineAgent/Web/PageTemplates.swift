@@ -1,5 +1,5 @@
-/// The pages' Mustache templates. `{{name}}` escapes HTML; the templates never use `{{{…}}}` or `{{&…}}`
-/// (a test reads them to make sure), so nothing from the repository or a step reaches the page unescaped.
+/// The pages' Mustache templates. `{{name}}` escapes HTML; the templates never use the triple-brace or ampersand
+/// tags (a test reads them to make sure), so nothing from the repository or a step reaches the page unescaped.
 enum PageTemplates {
     static let all: [String: String] = [
         "layout": layout, "overview": overview, "stage": stage, "promotion": promotion, "audit": audit,
