@@ -8,7 +8,7 @@ VENV ?= .venv
 # venv's python; an interpreter under a private home (pyenv in /root) would be "Permission denied" for them.
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq curl strace util-linux systemd libcap2-bin libpq-dev postgresql
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev libsqlite3-dev pkg-config git openssh-client python3 python3-venv sqlite3 jq curl strace util-linux systemd libcap2-bin libpq-dev postgresql chromium fonts-dejavu-core
 BIN := .build/debug/pipeline-agent
 
 .PHONY: all deps apt venv build lint test demo demo-minimal demo-ha schema clean bench install
@@ -47,9 +47,10 @@ lint:
 test: deps lint build
 	$(SWIFT) test --skip-build
 
-## demo: the main job: the Olist dbt project promoted dev -> staging -> prod by the agent, for real
+## demo: the main job: the Olist dbt project promoted dev -> staging -> prod by the agent, for real; then the
+## agent serves its web page (the URL is printed) until Ctrl-C
 demo: deps build
-	@scripts/olist-demo.sh
+	@scripts/olist-demo.sh --serve
 
 ## demo-minimal: the same story on a shell-only example (no dbt)
 demo-minimal: deps build

@@ -9,6 +9,7 @@ teams/p<i>/**) and teams/p<i>/data.txt for every pipeline. Each further commit c
 
   generate-repo.py --pipelines 1000 --commits 20000 --out /tmp/repo.git
   --sparse: each stage has `checkout: {paths: ["teams/p<i>/**"]}` (a checkout of one team's files)
+  --prod: a third stage, prod, after staging (automatic in the spec: an agent's `protect` floor may hold it)
 """
 import argparse
 import os
@@ -25,6 +26,8 @@ spec:
     - {{name: staging, from: dev,{checkout} steps: [{{name: deploy, run: "true"}}]}}
 """
 SPARSE = ' checkout: {{paths: ["teams/p{index}/**"]}},'
+PROD = """    - {{name: prod, from: staging,{checkout} steps: [{{name: deploy, run: "true"}}]}}
+"""
 
 
 
@@ -53,6 +56,7 @@ def main():
     parser.add_argument("--touch", choices=["round-robin", "noise"], default="round-robin")
     parser.add_argument(
         "--sparse", action="store_true", help="stages check out only their team's files (checkout.paths)")
+    parser.add_argument("--prod", action="store_true", help="a third stage, prod, after staging")
     parser.add_argument("--out", required=True, help="bare repository to create (must not exist)")
     args = parser.parse_args()
     if os.path.exists(args.out):
@@ -63,7 +67,10 @@ def main():
     first = []
     for index in range(args.pipelines):
         checkout = SPARSE.format(index=index) if args.sparse else ""
-        first.append((f"pipelines/p{index}.yaml", SPEC.format(index=index, checkout=checkout)))
+        spec = SPEC.format(index=index, checkout=checkout)
+        if args.prod:
+            spec += PROD.format(checkout=checkout)
+        first.append((f"pipelines/p{index}.yaml", spec))
         first.append((f"teams/p{index}/data.txt", "0\n"))
     commit(out, 0, "add pipelines", first)
     for number in range(1, args.commits + 1):

@@ -5,6 +5,7 @@
 # change is caught by staging's stricter thresholds and rolled back; a fix flows through; everything is
 # audited. Exits non-zero if any step of the story does not happen as told.
 # DEMO_DIR: where to work (default: a new temporary directory, left for you to explore).
+# --serve: at the end, keep the agent running and serving its web page until Ctrl-C (what `make demo` does).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$root/.build/debug/pipeline-agent"
@@ -149,3 +150,16 @@ agent audit log --output json | jq -r 'select(.type == "promotion.started") | " 
 echo "notifications received by the local receiver: $(wc -l < "$scratch/notifications.jsonl")"
 echo
 echo "Everything above happened for real. Explore: $scratch"
+
+[ "${1:-}" = "--serve" ] || exit 0
+say "7. The agent's web page: the same story for approvers, auditors and on-call"
+port=8080
+python3 -c "import socket; socket.socket().bind(('127.0.0.1', $port))" 2>/dev/null \
+  || port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "http: {listen: \"127.0.0.1:$port\"}" >> "$scratch/agent.yaml"
+rolled_back=$(sqlite3 "$scratch/state/state.sqlite" "select id from promotions where status = 'rolled-back'")
+echo "Open http://127.0.0.1:$port/ (the overview: prod waits for approval under the floor)"
+echo "     http://127.0.0.1:$port/promotions/$rolled_back (staging's rolled-back promotion: the failing check, the restore)"
+echo "     http://127.0.0.1:$port/audit (the trail, its filters, the chain verified, the export)"
+echo "The agent runs on (its log: $scratch/agent.log); Ctrl-C stops it."
+"$BIN" run --config "$scratch/agent.yaml" 2>"$scratch/agent.log"

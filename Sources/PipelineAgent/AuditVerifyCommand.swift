@@ -64,24 +64,18 @@ struct AuditVerifyCommand: ParsableCommand {
 
     /// Every witnessed head must be in the log: a log rewritten together with its anchor fails here.
     private func checkWitness(_ file: String, log: String, stateDirectory: String) throws {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw ValidationError("cannot read the witness file \(file)")
-        }
-        let lines = text.split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }
-        let checkpoints = lines.compactMap(AuditCheckpoint.parse)
         let keyFile = witnessKey ?? "\(stateDirectory)/\(WitnessKey.publicFileName)"
-        let trusted = (try? String(contentsOfFile: keyFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let problems = WitnessCheck.problems(
-            checkpoints: checkpoints, unreadable: lines.count - checkpoints.count, records: try AuditReader.records(at: log),
-            trustedKey: trusted)
-        let newest = checkpoints.map(\.seq).max().map { ", newest seq \($0)" } ?? ""
-        guard problems.isEmpty else {
-            print("witness \(file): \(problems.count) of \(lines.count) checkpoints do not hold:")
-            problems.forEach { print("  \($0)") }
+        guard
+            let result = WitnessFileCheck.check(file: file, keyFile: keyFile, records: try AuditReader.records(at: log))
+        else { throw ValidationError("cannot read the witness file \(file)") }
+        let newest = result.newest.map { ", newest seq \($0)" } ?? ""
+        guard result.problems.isEmpty else {
+            print("witness \(file): \(result.problems.count) of \(result.lines) checkpoints do not hold:")
+            result.problems.forEach { print("  \($0)") }
             throw ExitCode.failure
         }
-        let keyNote = trusted == nil ? " (NOT checked against the agent's key: \(keyFile) is unreadable)" : ""
-        print("witness \(file): \(checkpoints.count) checkpoints, every witnessed head is in the log\(newest)\(keyNote)")
+        let keyNote = result.keyChecked ? "" : " (NOT checked against the agent's key: \(keyFile) is unreadable)"
+        print("witness \(file): \(result.checkpoints) checkpoints, every witnessed head is in the log\(newest)\(keyNote)")
     }
 
     /// The chain alone, when the state store is unreadable: links and hashes are checked, a cut tail cannot be.
@@ -103,5 +97,31 @@ struct AuditVerifyCommand: ParsableCommand {
         print("audit log broken at seq \(problem.seq): \(problem.kind.rawValue): \(problem.message)")
         print("(\(result.count) records verified before it; log \(path))")
         throw ExitCode.failure
+    }
+}
+
+/// A witness file's checkpoints against the chain, for `audit verify --witness` and the audit page.
+enum WitnessFileCheck {
+    struct Result {
+        let lines: Int
+        let checkpoints: Int
+        let newest: Int64?
+        /// What does not hold, one line each; empty when every checkpoint does.
+        let problems: [String]
+        /// Whether the signatures were checked against the agent's public key (readable at `keyFile`).
+        let keyChecked: Bool
+    }
+
+    /// Nil when the witness file cannot be read.
+    static func check(file: String, keyFile: String, records: [AuditRecord]) -> Result? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }
+        let checkpoints = lines.compactMap(AuditCheckpoint.parse)
+        let trusted = (try? String(contentsOfFile: keyFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let problems = WitnessCheck.problems(
+            checkpoints: checkpoints, unreadable: lines.count - checkpoints.count, records: records, trustedKey: trusted)
+        return Result(
+            lines: lines.count, checkpoints: checkpoints.count, newest: checkpoints.map(\.seq).max(), problems: problems,
+            keyChecked: trusted != nil)
     }
 }

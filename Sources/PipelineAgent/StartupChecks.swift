@@ -40,6 +40,7 @@ enum StartupChecks {
 
     /// One line that says what this agent is about to do, for whoever reads the service log.
     static func summary(_ config: AgentConfig, session: AgentSession, once: Bool, logger: Logger) {
+        if !once, let exposure = AgentConfigCheck.httpExposure(config) { logger.warning("\(exposure)") }
         let approvals = config.trust.map { "verified against \($0.allowedSigners)" } ?? "off (no trust.allowedSigners)"
         logger.info(
             "pipeline-agent starting",
@@ -52,11 +53,21 @@ enum StartupChecks {
                 "state": "\(config.stateDirectory)",
                 "http": "\(config.http?.listen ?? "off")",
                 "webhooks": "\(config.http?.webhookSecretEnv == nil ? "off" : "on")",
+                "page": "\(pageAccess(config, once: once))",
                 "maxConcurrentPromotions": "\(config.execution?.concurrentPromotions ?? 4)",
                 "approvals": "\(approvals)",
                 "isolation": "\(session.isolation.summary)",
                 "witness": "\(config.witness == nil ? "off" : "on")",
             ])
+    }
+}
+
+extension StartupChecks {
+    /// Where the web page is and who may read it, for the start-up line.
+    static func pageAccess(_ config: AgentConfig, once: Bool) -> String {
+        guard let http = config.http, !once else { return "off" }
+        let reader = http.readTokenEnv == nil ? "open to whoever reaches the port" : "needs http.readTokenEnv"
+        return "http://\(http.listen)/ (\(reader))"
     }
 }
 

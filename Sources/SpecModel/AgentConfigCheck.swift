@@ -19,6 +19,7 @@ public struct AgentConfigCheck {
         check.checkChannels()
         check.checkFloor()
         check.checkSharing()
+        check.checkHTTPExposure()
         return check.diagnostics
     }
 
@@ -64,6 +65,21 @@ public struct AgentConfigCheck {
             .warning, "ha",
             "ha: applies only to agents sharing state.postgres; with SQLite one agent owns state.path and has no lease "
                 + "(add state.postgres, or remove ha)")
+    }
+
+    mutating func checkHTTPExposure() {
+        if let warning = Self.httpExposure(config) { report(.warning, "http.listen", warning) }
+    }
+
+    /// The page, the status API and the metrics show what is deployed, who approved it and the audit trail: beyond
+    /// this host, only to whoever holds `http.readTokenEnv`. The warning when the config lets anyone read them.
+    public static func httpExposure(_ config: AgentConfig) -> String? {
+        guard let http = config.http, http.readTokenEnv == nil else { return nil }
+        let host = http.listen.split(separator: ":").first.map(String.init) ?? ""
+        guard !["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) else { return nil }
+        return "http.listen \(http.listen) is reachable beyond this host and http.readTokenEnv is not set: anyone who "
+            + "reaches the port reads the web page, /api/v1/status and /metrics (what is deployed, who approved it, the "
+            + "audit trail); set http.readTokenEnv, or listen on 127.0.0.1 behind a proxy that authenticates"
     }
 
     mutating func checkTrust() {

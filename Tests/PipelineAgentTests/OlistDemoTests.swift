@@ -11,7 +11,7 @@ struct OlistDemoTests {
         return Int(try sh(python, "-c", script, "\(warehouse)/\(database).duckdb", table)) ?? -1
     }
 
-    @Test("the demo's story happens, and the state store, the warehouses and the audit log say so")
+    @Test("the demo's story happens, and the state store, the warehouses, the audit log and the web page say so")
     func story() throws {
         let scratch = try Scratch("olist-e2e")
         let result = try runProcess(["\(repositoryRoot)/scripts/olist-demo.sh"], environment: ["DEMO_DIR": scratch.path])
@@ -47,5 +47,6 @@ struct OlistDemoTests {
             "the demo shows the floor holding prod")
         let notifications = try String(contentsOfFile: scratch.sub("notifications.jsonl"), encoding: .utf8)
         #expect(notifications.contains("/pagerduty") && notifications.contains("rolled-back"))
+        try checkWebPage(scratch)
     }
 }

@@ -74,6 +74,21 @@ struct ValidateConfigTests {
             lonely.stdout.contains("agent.yaml:12:5: warning: ha: applies only to agents sharing state.postgres"),
             "\(lonely.stdout)")
 
+        // The page open to the network without a read token: said; on loopback, or with the token, not.
+        try scratch.write("agent.yaml", Self.goodConfig + "http: {listen: \"0.0.0.0:8080\"}\n")
+        let exposed = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
+        #expect(
+            exposed.stdout.contains(
+                "agent.yaml:12:16: warning: http.listen 0.0.0.0:8080 is reachable beyond this host and http.readTokenEnv is not set"
+            ),
+            "\(exposed.stdout)")
+        for http in [#"{listen: "127.0.0.1:8080"}"#, #"{listen: "0.0.0.0:8080", readTokenEnv: PA_READ_TOKEN}"#] {
+            try scratch.write("agent.yaml", Self.goodConfig + "http: \(http)\n")
+            let quiet = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
+            #expect(!quiet.stdout.contains("http.listen"), "\(http): \(quiet.stdout)")
+        }
+
+        try scratch.write("agent.yaml", Self.goodConfig + "ha: {leaseTimeout: 10s}\n")
         try FileManager.default.removeItem(atPath: scratch.sub("allowed_signers"))
         let missing = try runAgent("validate", "--config", "agent.yaml", "repo", in: scratch.path)
         #expect(missing.stdout.contains("error: trust.allowedSigners: cannot read \(scratch.path)/allowed_signers"))

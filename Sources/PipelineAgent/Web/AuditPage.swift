@@ -56,6 +56,7 @@ enum AuditPage {
             "exportCSV": "/audit/export.csv" + PageFormat.query(query.pairs),
             "filtered": query.pairs.contains { $0.1 != nil },
         ]
+        if let witness = witness(sources) { context["witness"] = witness }
         do {
             let matching = try records(query, sources: sources)
             let pages = max(1, (matching.count + pageSize - 1) / pageSize)
@@ -114,6 +115,29 @@ enum AuditPage {
         case "gate.blocked", "rollback.started", "rollback.finished", "policy.tightened": return "wait"
         default: return "plain"
         }
+    }
+
+    /// Where checkpoints go and, for a witness file this host can read, whether every one is in the chain.
+    private static func witness(_ sources: WebSources) -> [String: Any]? {
+        guard let witness = sources.config.witness else { return nil }
+        var fields: [String: Any] = [
+            "where": PageFormat.text(
+                [witness.file.map { "file \(sources.config.resolve($0))" }, witness.channel.map { "channel \($0)" }]
+                    .compactMap { $0 }.joined(separator: " and "))
+        ]
+        guard let file = witness.file.map(sources.config.resolve), let records = try? sources.auditRecords() else {
+            return fields
+        }
+        let keyFile = "\(sources.config.stateDirectory)/\(WitnessKey.publicFileName)"
+        guard let result = WitnessFileCheck.check(file: file, keyFile: keyFile, records: records) else {
+            fields["unreadable"] = true
+            return fields
+        }
+        fields["checkpoints"] = result.checkpoints
+        fields["newest"] = result.newest.map(String.init) ?? "none"
+        fields["holds"] = result.problems.isEmpty
+        fields["problems"] = result.problems.map(PageFormat.text)
+        return fields
     }
 
     private static func chain(_ report: ChainReport, now: Date) -> [String: Any] {

@@ -12,6 +12,11 @@ extension PageTemplates {
         {{#runAs}}<dt>steps ran as</dt><dd>{{runAs}}</dd>{{/runAs}}
         {{#specDigest}}<dt>stage spec digest</dt><dd><code>{{specDigest}}</code></dd>{{/specDigest}}
         </dl>
+        <h2>Checks</h2>
+        {{^checks}}<p>No check ran.</p>{{/checks}}
+        <ul>{{#checks}}<li><span class="badge tone-{{tone}}">{{level}}</span> <code>{{check}}</code>: measured {{measured}}: {{message}} <span class="who">(seq {{seq}})</span></li>{{/checks}}</ul>
+        <h2>Rollback</h2>
+        {{^rollback}}<p>None.</p>{{/rollback}}{{#rollback}}{{>recordTable}}{{/rollback}}
         <h2>Commits promoted</h2>
         {{^commits}}<p>{{#rangeNote}}{{rangeNote}}{{/rangeNote}}{{^rangeNote}}No commit between the previous candidate and this one.{{/rangeNote}}</p>{{/commits}}
         <ul class="commits">{{#commits}}<li><code>{{short}}</code> {{subject}} <span class="who">{{author}} &lt;{{email}}&gt;, {{time}}</span></li>{{/commits}}</ul>
@@ -28,11 +33,6 @@ extension PageTemplates {
         <p>{{#exit}}exit status {{exit}}, {{/exit}}took {{duration}}{{#digest}}, output sha256 <code>{{digest}}</code>{{/digest}}</p>
         {{#noLog}}<p class="who">{{noLog}}</p>{{/noLog}}{{^noLog}}<pre class="log">{{tail}}</pre>{{/noLog}}
         </section>{{/steps}}
-        <h2>Checks</h2>
-        {{^checks}}<p>No check ran.</p>{{/checks}}
-        <ul>{{#checks}}<li><span class="badge tone-{{tone}}">{{level}}</span> <code>{{check}}</code>: measured {{measured}}: {{message}} <span class="who">(seq {{seq}})</span></li>{{/checks}}</ul>
-        <h2>Rollback</h2>
-        {{^rollback}}<p>None.</p>{{/rollback}}{{#rollback}}{{>recordTable}}{{/rollback}}
         <h2>Audit records</h2>
         {{#records}}{{>recordTable}}{{/records}}
         <p><a href="{{auditHref}}">All records of this candidate on this stage</a></p>
@@ -46,6 +46,9 @@ extension PageTemplates {
         {{#intact}}<span class="badge tone-good">chain intact</span> {{records}} records verified, up to seq {{headSeq}}{{/intact}}
         {{^intact}}<span class="badge tone-bad">chain BROKEN</span> {{problem}} ({{records}} records verified before it){{/intact}}
         <br>head hash <code>{{headHash}}</code>; checked {{checked}}{{#newer}}; {{newer}} records were being written meanwhile{{/newer}}</p>{{/chain}}
+        {{#witness}}<p class="chain">Witness checkpoints go to {{where}}.{{#unreadable}} The witness file cannot be read from here.{{/unreadable}}
+        {{#checkpoints}}{{checkpoints}} checkpoints, newest seq {{newest}}: {{#holds}}<span class="badge tone-good">every witnessed head is in the chain</span>{{/holds}}{{^holds}}<span class="badge tone-bad">checkpoints do not hold</span>{{/holds}}{{/checkpoints}}
+        {{#problems}}<br>{{.}}{{/problems}}</p>{{/witness}}
         <form method="get" action="/audit" class="filters">
         {{#filters}}<label>{{name}} <input name="{{name}}" value="{{value}}"></label> {{/filters}}
         <button type="submit">Filter</button> <a href="/audit">clear</a>
