@@ -32,8 +32,8 @@ extension OlistDemoTests {
         #expect(overview.console.isEmpty, "\(overview.console)")
         let prodCard = overview.dom.components(separatedBy: ">prod</a>").dropFirst().first ?? ""
         #expect(prodCard.contains(">WaitingApproval<"), "prod waits for approval: \(prodCard.prefix(800))")
-        #expect(prodCard.contains("floor: protect[0] tightens promotion: spec says auto, the agent uses manual"))
-        #expect(prodCard.contains("floor: protect[0] tightens approvals.required: spec says 0, the agent uses 2"))
+        #expect(prodCard.contains("floor protect[0]: promotion auto → manual"), "the floor's tightenings")
+        #expect(prodCard.contains("; approvals.required 0 → 2"))
         try HeadlessBrowser.screenshot(base + "/", name: "olist-overview", height: 760)
 
         let rolledBack = try sh(

@@ -58,12 +58,11 @@ enum AuditPage {
         ]
         if let witness = witness(sources) { context["witness"] = witness }
         do {
-            let matching = try records(query, sources: sources)
-            let pages = max(1, (matching.count + pageSize - 1) / pageSize)
+            let (total, shown) = try pageOfRecords(query, sources: sources)
+            let pages = max(1, (total + pageSize - 1) / pageSize)
             let page = min(query.page, pages)
-            let shown = matching.reversed().dropFirst((page - 1) * pageSize).prefix(pageSize)
             context["records"] = PageFormat.table(shown.map(row))
-            context["total"] = matching.count
+            context["total"] = total
             context["page"] = page
             context["pages"] = pages
             if page > 1 { context["newer"] = "/audit" + PageFormat.query(query.pairs + [("page", String(page - 1))]) }
@@ -74,10 +73,26 @@ enum AuditPage {
         return context
     }
 
+    /// How many records the query selects, and its page of them, newest first. Without a filter only that page
+    /// is decoded.
+    static func pageOfRecords(_ query: Query, sources: WebSources) throws -> (total: Int, page: [AuditRecord]) {
+        let pages = { (count: Int) in min(query.page, max(1, (count + pageSize - 1) / pageSize)) }
+        guard query.pairs.contains(where: { $0.1 != nil }) else {
+            let lines = try sources.auditLines([])
+            let shown = lines.reversed().dropFirst((pages(lines.count) - 1) * pageSize).prefix(pageSize)
+            return (lines.count, try sources.decode(Array(shown)))
+        }
+        let matching = try records(query, sources: sources)
+        return (matching.count, Array(matching.reversed().dropFirst((pages(matching.count) - 1) * pageSize).prefix(pageSize)))
+    }
+
     /// The records the query selects, oldest first.
     static func records(_ query: Query, sources: WebSources) throws -> [AuditRecord] {
         let (filter, until) = try query.filter()
-        return try sources.auditRecords(filter).filter { record in
+        var needles = AuditLines.needles(filter)
+        if let type = query.type { needles.append(AuditLines.typeNeedle(type)) }
+        return try sources.decode(try sources.auditLines(needles)).filter { record in
+            guard filter.matches(record) else { return false }
             if let type = query.type, !(record.type == type || (type.hasSuffix(".") && record.type.hasPrefix(type))) {
                 return false
             }
@@ -111,7 +126,7 @@ enum AuditPage {
         case "promotion.failed", "verify.failed", "promotion.interrupted", "approval.rejected", "source.failed",
             "spec.invalid", "audit.repaired":
             return "bad"
-        case "promotion.succeeded", "verify.passed", "approval.accepted": return "good"
+        case "promotion.succeeded", "verify.passed", "approval.accepted": return "ok"
         case "gate.blocked", "rollback.started", "rollback.finished", "policy.tightened": return "wait"
         default: return "plain"
         }

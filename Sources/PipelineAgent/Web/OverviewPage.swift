@@ -3,58 +3,70 @@ import Reconciler
 import SpecModel
 
 /// The overview: every pipeline as a row of its stages, with phase and health (colour and word), what
-/// runs and what should, what each waits for, and where the agent's floor tightened the spec.
+/// runs and what should, what each waits for, and where the agent's floor tightened the spec. Rendered
+/// as a summary and one section a pipeline, so that an unchanged pipeline's section is reused.
 enum OverviewPage {
-    static func context(plan: Plan, commits: CommitLookup, now: Date) -> [String: Any] {
-        let pipelines = plan.pipelines.sorted { $0.name < $1.name }
+    /// The heading: counts by phase, the source, the agents.
+    static func summary(plan: Plan, now: Date) -> [String: Any] {
         var counts: [Phase: Int] = [:]
-        for pipeline in pipelines {
+        for pipeline in plan.pipelines {
             if let phase = pipeline.phase { counts[phase, default: 0] += 1 }
             for stage in pipeline.stages { counts[stage.phase, default: 0] += 1 }
         }
         var context: [String: Any] = [
-            "title": "Overview",
-            "pipelines": pipelines.map { pipeline($0, commits) },
-            "pipelineCount": pipelines.count,
+            "title": "Overview", "pipelineCount": plan.pipelines.count,
             "counts": Phase.allCases.compactMap { phase in
                 counts[phase].map { ["phase": phase.rawValue, "tone": PageFormat.tone(phase), "count": $0] }
             },
         ]
         if let source = plan.source { context["source"] = self.source(source, now: now) }
         if let agents = plan.agents, !agents.isEmpty { context["agents"] = PageFormat.table(agents.map { agent($0, now: now) }) }
-        if pipelines.isEmpty { context["empty"] = true }
+        if plan.pipelines.isEmpty { context["empty"] = true }
         return context
     }
 
-    private static func pipeline(_ pipeline: PipelinePlan, _ commits: CommitLookup) -> [String: Any] {
+    /// One pipeline's section, and whether the mirror knew every commit it names (else it is not worth keeping).
+    static func section(_ pipeline: PipelinePlan, commits: CommitLookup) -> (context: [String: Any], complete: Bool) {
+        var shown = Set<String>()
+        var complete = true
+        let stages = pipeline.stages.map { stage in
+            let (fields, known) = self.stage(pipeline.name, stage, commits, shown: &shown)
+            complete = complete && known
+            return fields
+        }
         var fields: [String: Any] = [
-            "name": PageFormat.text(pipeline.name), "anchor": "p-" + PageFormat.segment(pipeline.name),
-            "stages": pipeline.stages.map { stage(pipeline.name, $0, commits) },
+            "name": PageFormat.text(pipeline.name), "anchor": "p-" + PageFormat.segment(pipeline.name), "stages": stages,
         ]
         if let phase = pipeline.phase {
             fields["invalid"] = [
                 "phase": phase.rawValue, "tone": PageFormat.tone(phase), "reason": PageFormat.text(pipeline.reason ?? ""),
             ]
         }
-        return fields
+        return (fields, complete)
     }
 
-    static func stage(_ pipeline: String, _ stage: StagePlan, _ commits: CommitLookup) -> [String: Any] {
+    /// A stage card. A running commit's subject and author are shown at its first mention in the pipeline
+    /// (`shown`), a desired one's always. The reason is left out when it only says what runs.
+    static func stage(
+        _ pipeline: String, _ stage: StagePlan, _ commits: CommitLookup, shown: inout Set<String>
+    ) -> (fields: [String: Any], complete: Bool) {
         var fields: [String: Any] = [
             "name": PageFormat.text(stage.name), "href": PageFormat.stageURL(pipeline, stage.name),
             "phase": stage.phase.rawValue, "tone": PageFormat.tone(stage.phase),
             "health": stage.health.rawValue, "healthTone": PageFormat.tone(stage.health),
-            "reason": PageFormat.text(stage.reason),
-            "floor": stage.floor.map { PageFormat.text($0.description) },
+            "floor": floorLines(stage.floor),
         ]
-        if let current = PageFormat.commit(stage.current, commits) { fields["current"] = current }
-        if stage.desired != stage.current, let desired = PageFormat.commit(stage.desired, commits) {
-            fields["desired"] = desired
+        var complete = true
+        for (key, id) in [("current", stage.current), ("desired", stage.desired != stage.current ? stage.desired : nil)] {
+            guard let id else { continue }
+            var commit = PageFormat.commit(id, commits) ?? [:]
+            complete = complete && commit["subject"] != nil
+            // The desired commit keeps its subject: it is what the stage is about to run or waits to.
+            if !shown.insert(id).inserted, key == "current" { commit["subject"] = nil }
+            fields[key] = commit
         }
-        if stage.approvals.need > 0 || !stage.approvals.by.isEmpty {
-            var approvals: [String: Any] = ["have": stage.approvals.have, "need": stage.approvals.need]
-            if !stage.approvals.by.isEmpty { approvals["by"] = stage.approvals.by.map(PageFormat.text).joined(separator: ", ") }
-            fields["approvals"] = approvals
+        if !(stage.phase == .inSync && stage.reason == "running \(stage.current?.prefix(12) ?? "")") {
+            fields["reason"] = PageFormat.text(stage.reason)
         }
         fields["stale"] = stage.approvals.stale.map { stale in
             [
@@ -62,7 +74,19 @@ enum OverviewPage {
                 "changes": stale.changes.map(PageFormat.text),
             ] as [String: Any]
         }
-        return fields
+        return (fields, complete)
+    }
+
+    /// One line a `protect` rule: `floor protect[0]: promotion auto → manual; approvals.required 0 → 2` (the facts
+    /// of `plan`'s lines, shorter: the overview repeats them for every protected stage).
+    static func floorLines(_ tightenings: [Tightening]) -> [String] {
+        var rules: [String] = []
+        var changes: [String: [String]] = [:]
+        for tightening in tightenings {
+            if changes[tightening.rule] == nil { rules.append(tightening.rule) }
+            changes[tightening.rule, default: []].append("\(tightening.field) \(tightening.spec) → \(tightening.effective)")
+        }
+        return rules.map { PageFormat.text("floor \($0): " + (changes[$0] ?? []).joined(separator: "; ")) }
     }
 
     private static func source(_ source: SourceState, now: Date) -> [String: Any] {
@@ -78,7 +102,7 @@ enum OverviewPage {
     private static func agent(_ member: AgentMember, now: Date) -> [String: Any] {
         [
             "instance": PageFormat.text(member.instance), "state": member.state,
-            "tone": member.state == "live" ? "good" : (member.state == "lost" ? "bad" : "unknown"),
+            "tone": member.state == "live" ? "ok" : (member.state == "lost" ? "bad" : "unk"),
             "coordinator": member.coordinator, "heartbeat": PageFormat.age(member.lastHeartbeat, now: now),
             "running": member.running.map(PageFormat.text).joined(separator: ", "),
         ]

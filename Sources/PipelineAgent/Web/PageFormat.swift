@@ -42,9 +42,28 @@ enum PageFormat {
 
     /// One path segment of a URL: names are percent-encoded so a `/` or `?` in them stays inside it.
     static func segment(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(value.utf8.count)
+        for byte in value.utf8 {
+            if isUnreserved(byte) {
+                encoded.append(byte)
+            } else {
+                encoded.append(UInt8(ascii: "%"))
+                encoded.append(contentsOf: String(format: "%02X", byte).utf8)
+            }
+        }
+        return String(decoding: encoded, as: UTF8.self)
+    }
+
+    /// RFC 3986's unreserved characters: letters, digits, `-._~`.
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: "~")
+        }
     }
 
     /// A query string from the pairs whose value is set.
@@ -59,21 +78,22 @@ enum PageFormat {
 
     static func promotionURL(_ id: Int64) -> String { "/promotions/\(id)" }
 
-    /// The colour family of a phase; the word is always shown next to it.
+    /// The colour family of a phase (a CSS class: `ok`, `run`, `wait`, `frz`, `bad`, `unk`); the word is always
+    /// shown with it.
     static func tone(_ phase: Phase) -> String {
         switch phase {
-        case .inSync: return "good"
-        case .promoting, .outOfSync: return "busy"
+        case .inSync: return "ok"
+        case .promoting, .outOfSync: return "run"
         case .waitingUpstream, .waitingApproval, .waitingWindow: return "wait"
-        case .frozen: return "frozen"
+        case .frozen: return "frz"
         case .failed, .drifted, .invalid: return "bad"
         }
     }
 
     static func tone(_ health: Health) -> String {
         switch health {
-        case .healthy: return "good"
-        case .unknown: return "unknown"
+        case .healthy: return "ok"
+        case .unknown: return "unk"
         case .warning: return "wait"
         case .critical: return "bad"
         }
@@ -82,8 +102,8 @@ enum PageFormat {
     /// The tone of a promotion's outcome (`succeeded`, `rolled-back`, …).
     static func tone(outcome: String) -> String {
         switch outcome {
-        case "succeeded", "passed": return "good"
-        case "running": return "busy"
+        case "succeeded", "passed": return "ok"
+        case "running": return "run"
         case "warning": return "wait"
         default: return "bad"
         }

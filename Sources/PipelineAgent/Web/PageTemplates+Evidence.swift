@@ -1,10 +1,10 @@
 extension PageTemplates {
     static let promotion = """
-        {{<layout}}{{$content}}
+        \(pragma){{<layout}}{{$content}}
         <p class="crumbs"><a href="{{stageHref}}">{{pipeline}} / {{stage}}</a> / promotion #{{id}}</p>
-        <h1>Promotion #{{id}}: {{pipeline}} / {{stage}} <span class="badge tone-{{tone}}">{{outcome}}</span></h1>
+        <h1>Promotion #{{id}}: {{pipeline}} / {{stage}} <b class="{{tone}}">{{outcome}}</b></h1>
         <dl class="facts">
-        <dt>candidate</dt><dd>{{#candidate}}<code>{{id}}</code><br>{{subject}} <span class="who">{{author}} &lt;{{email}}&gt;</span>{{/candidate}}</dd>
+        <dt>candidate</dt><dd>{{#candidate}}<code>{{id}}</code><br>{{subject}} <i>{{author}} &lt;{{email}}&gt;</i>{{/candidate}}</dd>
         <dt>previous</dt><dd>{{#previous}}<code>{{short}}</code> {{subject}}{{/previous}}{{^previous}}nothing (first promotion){{/previous}}</dd>
         <dt>started</dt><dd>{{started}}{{#agent}} by agent {{agent}}{{/agent}}</dd>
         <dt>ended</dt><dd>{{#ended}}{{ended}} (took {{duration}}){{/ended}}{{^ended}}still running{{/ended}}</dd>
@@ -14,25 +14,25 @@ extension PageTemplates {
         </dl>
         <h2>Checks</h2>
         {{^checks}}<p>No check ran.</p>{{/checks}}
-        <ul>{{#checks}}<li><span class="badge tone-{{tone}}">{{level}}</span> <code>{{check}}</code>: measured {{measured}}: {{message}} <span class="who">(seq {{seq}})</span></li>{{/checks}}</ul>
+        <ul>{{#checks}}<li><b class="{{tone}}">{{level}}</b> <code>{{check}}</code>: measured {{measured}}: {{message}} <i>(seq {{seq}})</i></li>{{/checks}}</ul>
         <h2>Rollback</h2>
         {{^rollback}}<p>None.</p>{{/rollback}}{{#rollback}}{{>recordTable}}{{/rollback}}
         <h2>Commits promoted</h2>
         {{^commits}}<p>{{#rangeNote}}{{rangeNote}}{{/rangeNote}}{{^rangeNote}}No commit between the previous candidate and this one.{{/rangeNote}}</p>{{/commits}}
-        <ul class="commits">{{#commits}}<li><code>{{short}}</code> {{subject}} <span class="who">{{author}} &lt;{{email}}&gt;, {{time}}</span></li>{{/commits}}</ul>
+        <ul class="commits">{{#commits}}<li><code>{{short}}</code> {{subject}} <i>{{author}} &lt;{{email}}&gt;, {{time}}</i></li>{{/commits}}</ul>
         {{#moreCommits}}<p>and {{moreCommits}} older commits (see <code>git log</code>).</p>{{/moreCommits}}
         <h2>Approvals it started on</h2>
         {{^approvals}}<p>None: the stage needed no approval when it started.</p>{{/approvals}}
         <ul>{{#approvals}}<li><strong>{{principal}}</strong>, key <code>{{fingerprint}}</code>, file <code>{{file}}</code> added in <code>{{addedIn}}</code>{{#stageDigest}}; signed stage digest <code>{{stageDigest}}</code>{{/stageDigest}}</li>{{/approvals}}</ul>
         <h2>Gates that held it</h2>
         {{^gates}}<p>None recorded: it started at the first pass that saw it.</p>{{/gates}}
-        <ul>{{#gates}}<li><span class="badge tone-wait">{{phase}}</span> {{reason}} <span class="who">(seq {{seq}}, {{time}})</span></li>{{/gates}}</ul>
+        <ul>{{#gates}}<li><b class="wait">{{phase}}</b> {{reason}} <i>(seq {{seq}}, {{time}})</i></li>{{/gates}}</ul>
         <h2>Steps</h2>
         {{^steps}}<p>No step ran.</p>{{/steps}}
-        {{#steps}}<section class="step"><h3>{{phase}} <code>{{name}}</code> (attempt {{attempt}}) <span class="badge tone-{{tone}}">{{result}}</span></h3>
+        {{#steps}}<div class="step"><h3>{{phase}} <code>{{name}}</code> (attempt {{attempt}}) <b class="{{tone}}">{{result}}</b></h3>
         <p>{{#exit}}exit status {{exit}}, {{/exit}}took {{duration}}{{#digest}}, output sha256 <code>{{digest}}</code>{{/digest}}</p>
-        {{#noLog}}<p class="who">{{noLog}}</p>{{/noLog}}{{^noLog}}<pre class="log">{{tail}}</pre>{{/noLog}}
-        </section>{{/steps}}
+        {{#noLog}}<p><i>{{noLog}}</i></p>{{/noLog}}{{^noLog}}<pre class="log">{{tail}}</pre>{{/noLog}}
+        </div>{{/steps}}
         <h2>Audit records</h2>
         {{#records}}{{>recordTable}}{{/records}}
         <p><a href="{{auditHref}}">All records of this candidate on this stage</a></p>
@@ -40,21 +40,21 @@ extension PageTemplates {
         """
 
     static let audit = """
-        {{<layout}}{{$content}}
+        \(pragma){{<layout}}{{$content}}
         <h1>Audit trail</h1>
-        {{#chain}}<p class="chain {{#intact}}tone-good{{/intact}}{{^intact}}tone-bad{{/intact}}">
-        {{#intact}}<span class="badge tone-good">chain intact</span> {{records}} records verified, up to seq {{headSeq}}{{/intact}}
-        {{^intact}}<span class="badge tone-bad">chain BROKEN</span> {{problem}} ({{records}} records verified before it){{/intact}}
+        {{#chain}}<p class="chain {{#intact}}ok{{/intact}}{{^intact}}bad{{/intact}}">
+        {{#intact}}<b class="ok">chain intact</b> {{records}} records verified, up to seq {{headSeq}}{{/intact}}
+        {{^intact}}<b class="bad">chain BROKEN</b> {{problem}} ({{records}} records verified before it){{/intact}}
         <br>head hash <code>{{headHash}}</code>; checked {{checked}}{{#newer}}; {{newer}} records were being written meanwhile{{/newer}}</p>{{/chain}}
         {{#witness}}<p class="chain">Witness checkpoints go to {{where}}.{{#unreadable}} The witness file cannot be read from here.{{/unreadable}}
-        {{#checkpoints}}{{checkpoints}} checkpoints, newest seq {{newest}}: {{#holds}}<span class="badge tone-good">every witnessed head is in the chain</span>{{/holds}}{{^holds}}<span class="badge tone-bad">checkpoints do not hold</span>{{/holds}}{{/checkpoints}}
+        {{#checkpoints}}{{checkpoints}} checkpoints, newest seq {{newest}}: {{#holds}}<b class="ok">every witnessed head is in the chain</b>{{/holds}}{{^holds}}<b class="bad">checkpoints do not hold</b>{{/holds}}{{/checkpoints}}
         {{#problems}}<br>{{.}}{{/problems}}</p>{{/witness}}
         <form method="get" action="/audit" class="filters">
         {{#filters}}<label>{{name}} <input name="{{name}}" value="{{value}}"></label> {{/filters}}
         <button type="submit">Filter</button> <a href="/audit">clear</a>
         </form>
         <p class="hint">type takes a prefix ending in a dot (<code>promotion.</code>); since and until take a date, an RFC 3339 time or an age (<code>2h</code>, <code>7d</code>).</p>
-        {{#error}}<p class="tone-bad">{{error}}</p>{{/error}}
+        {{#error}}<p class="bad">{{error}}</p>{{/error}}
         <p>{{#total}}{{total}} records{{#filtered}} match{{/filtered}}, newest first, page {{page}} of {{pages}}.{{/total}}
         Download {{#filtered}}these records{{/filtered}}{{^filtered}}the whole chain{{/filtered}}: <a href="{{exportJSONL}}" download>JSON Lines</a> (as stored; verify the whole chain with <code>scripts/verify-audit.py</code>) · <a href="{{exportCSV}}" download>CSV</a></p>
         {{#records}}{{>recordTable}}{{/records}}{{^records}}<p>No record matches.</p>{{/records}}

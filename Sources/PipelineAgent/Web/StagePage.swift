@@ -30,7 +30,8 @@ enum StagePage {
         context["health"] = PageFormat.table(
             records.filter { $0.type == "health.changed" }.reversed().prefix(historyLimit).map(healthRow))
         if promotions.count > historyLimit { context["olderPromotions"] = promotions.count - historyLimit }
-        if let planned { context["now"] = OverviewPage.stage(pipeline, planned, sources.commits) }
+        var shown = Set<String>()
+        if let planned { context["now"] = OverviewPage.stage(pipeline, planned, sources.commits, shown: &shown).fields }
         return context
     }
 

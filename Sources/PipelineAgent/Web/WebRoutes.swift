@@ -8,9 +8,7 @@ enum WebRoutes {
     static func add(to router: some RouterMethods<BasicRequestContext>, sources: WebSources, pages: PageRenderer) {
         router.get("/") { _, _ -> Response in
             let (started, now) = (ContinuousClock.now, Date())
-            let plan = try StatusReport.current(sources.store)
-            return pages.page(
-                "overview", OverviewPage.context(plan: plan, commits: sources.commits, now: now), started: started, now: now)
+            return pages.overview(try StatusReport.current(sources.store), commits: sources.commits, started: started, now: now)
         }
         router.get("pipelines/:pipeline/stages/:stage") { _, context -> Response in
             let (started, now) = (ContinuousClock.now, Date())
@@ -39,6 +37,11 @@ enum WebRoutes {
             let query = AuditPage.Query(parameters(request.uri.query))
             return pages.page("audit", AuditPage.context(query, sources: sources, now: now), started: started, now: now)
         }
+        addFiles(to: router, sources: sources)
+    }
+
+    /// The downloads and the stylesheet.
+    private static func addFiles(to router: some RouterMethods<BasicRequestContext>, sources: WebSources) {
         router.get("audit/export.jsonl") { request, _ in try export(request, sources: sources, csv: false) }
         router.get("audit/export.csv") { request, _ in try export(request, sources: sources, csv: true) }
         router.get("static/style.css") { _, _ -> Response in

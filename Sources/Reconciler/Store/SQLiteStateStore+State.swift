@@ -128,9 +128,7 @@ extension SQLiteStateStore {
 
     public func lastPlan() throws -> Plan? {
         let rows = try database.read { db in try String.fetchAll(db, sql: "SELECT json FROM plan_pipelines ORDER BY name") }
-        guard !rows.isEmpty else { return nil }
-        let decoder = JSONDecoder()
-        return Plan(pipelines: rows.compactMap { try? decoder.decode(PipelinePlan.self, from: Data($0.utf8)) })
+        return planRows.plan(rows)
     }
 
     public func savePlanPipelines(_ changed: [String: String], removed: [String]) throws {

@@ -128,6 +128,7 @@ public final class SQLiteStateStore: StateStore {
     let database: DatabaseQueue
     /// The writer's copy of stages and promotions; nil when read-only (another process writes).
     let readCache: StageReadCache?
+    let planRows = PlanRowDecoder()
 
     /// Opens (creating and migrating as needed) the store in `directory`; `readOnly` opens an
     /// existing store for reading only and never creates one (status, audit next to an agent).

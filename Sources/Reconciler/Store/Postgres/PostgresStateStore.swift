@@ -10,6 +10,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     /// Where it connects (an agent's lease keeps a connection of its own there).
     let url: String
     private let lock = NSLock()
+    let planRows = PlanRowDecoder()
 
     /// Connects and (unless only reading) applies the migrations not applied yet; `retryFor` bounds how long a
     /// statement waits for a lost database. `soleAgent` takes the database's
@@ -193,9 +194,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
 
     public func lastPlan() throws -> Plan? {
         let rows = try locked { try $0.execute("SELECT json FROM plan_pipelines ORDER BY name").rows }
-        guard !rows.isEmpty else { return nil }
-        let decoder = JSONDecoder()
-        return Plan(pipelines: rows.compactMap { $0[0].flatMap { try? decoder.decode(PipelinePlan.self, from: Data($0.utf8)) } })
+        return planRows.plan(rows.compactMap { $0[0] })
     }
 
     public func auditAnchor() throws -> AuditAnchor? {
