@@ -42,9 +42,21 @@ extension OlistDemoTests {
         #expect(promotion.console.isEmpty, "\(promotion.console)")
         #expect(promotion.dom.contains(">rolled-back<"))
         #expect(promotion.dom.contains("measured 1236: 1236 failing rows crosses errorIf &gt;100"), "the failing check")
-        #expect(promotion.dom.contains("rollback <code>restore-backup</code>"), "the restore step")
+        let rollback = promotion.dom.components(separatedBy: "<h2>Rollback</h2>").dropFirst().first ?? ""
+        #expect(
+            rollback.contains(#"<b class="ok">succeeded</b> step <code>restore-backup</code>"#),
+            "the restore step: \(rollback.prefix(600))")
         #expect(promotion.dom.contains("fct_orders: read payments straight from staging"), "the promoted commit")
         try HeadlessBrowser.screenshot(base + "/promotions/\(rolledBack)", name: "olist-rolled-back-promotion", height: 2400)
+
+        let prodID = try sh("sqlite3", scratch.sub("state/state.sqlite"), "select id from promotions where stage = 'prod'")
+        let prod = try HeadlessBrowser.load(base + "/promotions/\(prodID)")
+        let approvals = prod.dom.components(separatedBy: "Approvals it started on").dropFirst().first ?? ""
+        for approver in ["alice@acme.test", "bob@acme.test"] {
+            #expect(approvals.contains("<strong>\(approver)</strong>, key <code>SHA256:"), "\(approver)'s approval and key")
+        }
+        #expect(approvals.contains("signed stage digest <code>sha256:"), "the stage digest each approval binds to")
+        #expect(prod.dom.contains(">Frozen<") && prod.dom.contains("frozen: freeze is true in the spec"), "the gates")
 
         let audit = try HeadlessBrowser.load(base + "/audit")
         #expect(audit.console.isEmpty, "\(audit.console)")

@@ -48,6 +48,17 @@ struct WitnessTests {
         verify = try fixture.agent("audit", "verify", "--witness", file)
         #expect(verify.status == 1, "\(verify.stdout)")
         #expect(verify.stdout.contains("(rewritten)") || verify.stdout.contains("(cut or rewritten)"), "\(verify.stdout)")
+
+        // The auditor's page says the same: the chain alone looks intact, the witness's checkpoints do not hold.
+        let port = try freeLoopbackPort()
+        let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        try fixture.git.scratch.write("agent.yaml", config + "http: {listen: \"127.0.0.1:\(port)\"}\n")
+        let agent = try RunningAgent(fixture, port: port, environment: ["PA_ROOT": fixture.root])
+        defer { _ = agent.terminate() }
+        let page = try agent.curl("http://127.0.0.1:\(port)/audit").body
+        #expect(page.contains(">chain intact<"), "\(page.prefix(2000))")
+        #expect(page.contains("Witness checkpoints go to file \(file)"), "\(page.prefix(2000))")
+        #expect(page.contains(">checkpoints do not hold<") && page.contains("rewritten)"), "\(page.prefix(2500))")
     }
 
     @Test("a checkpoint signed by another key, or edited, does not count")

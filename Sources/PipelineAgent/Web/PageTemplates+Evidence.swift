@@ -16,7 +16,9 @@ extension PageTemplates {
         {{^checks}}<p>No check ran.</p>{{/checks}}
         <ul>{{#checks}}<li><b class="{{tone}}">{{level}}</b> <code>{{check}}</code>: measured {{measured}}: {{message}} <i>(seq {{seq}})</i></li>{{/checks}}</ul>
         <h2>Rollback</h2>
-        {{^rollback}}<p>None.</p>{{/rollback}}{{#rollback}}{{>recordTable}}{{/rollback}}
+        {{^rollback}}<p>None.</p>{{/rollback}}
+        <ul>{{#rollbackSteps}}<li><b class="{{tone}}">{{result}}</b> step <code>{{name}}</code> (attempt {{attempt}}){{#exit}}, exit status {{exit}}{{/exit}}, took {{duration}}</li>{{/rollbackSteps}}</ul>
+        {{#rollback}}{{>recordTable}}{{/rollback}}
         <h2>Commits promoted</h2>
         {{^commits}}<p>{{#rangeNote}}{{rangeNote}}{{/rangeNote}}{{^rangeNote}}No commit between the previous candidate and this one.{{/rangeNote}}</p>{{/commits}}
         <ul class="commits">{{#commits}}<li><code>{{short}}</code> {{subject}} <i>{{author}} &lt;{{email}}&gt;, {{time}}</i></li>{{/commits}}</ul>

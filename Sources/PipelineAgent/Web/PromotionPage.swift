@@ -32,6 +32,7 @@ enum PromotionPage {
             "auditHref": "/audit" + PageFormat.query([("candidate", entry.candidate), ("stage", entry.stage)]),
         ]
         context["rollback"] = PageFormat.table(own.filter { $0.type.hasPrefix("rollback.") }.map(AuditPage.row))
+        context["rollbackSteps"] = steps.filter { $0.phase == "rollback" }.map(stepRow)
         context["records"] = PageFormat.table(
             stageRecords.filter { isEvidence($0, of: id, before: started?.seq) }.map(AuditPage.row))
         if let previous = PageFormat.commit(entry.previous, sources.commits) { context["previous"] = previous }
