@@ -57,7 +57,10 @@ struct PostgresAgentTests {
         #expect(!FileManager.default.fileExists(atPath: "\(fixture.root)/state/state.sqlite"))
 
         // Agents share a database: a second one, elsewhere, joins while the first runs (and finds nothing to do);
-        // `state copy` refuses to write into a database agents are running on.
+        // `state copy` refuses to write into a database agents are running on. The first serves the web page.
+        let port = try freeLoopbackPort()
+        let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        try Data((config + "http: {listen: \"127.0.0.1:\(port)\"}\n").utf8).write(to: URL(fileURLWithPath: fixture.configPath))
         let first = Process()
         first.executableURL = URL(fileURLWithPath: agentBinary())
         first.arguments = ["run", "--config", fixture.configPath]
@@ -78,6 +81,13 @@ struct PostgresAgentTests {
         #expect(second.status == 0 && second.stdout.isEmpty, "\(second.stdout)\(second.stderr)")
         let agents = try fixture.agent("status", environment: env).stdout
         #expect(agents.contains("live (coordinator)") && agents.contains(" stopped, "), "\(agents)")
+        let page = try runProcess(["curl", "-s", "http://127.0.0.1:\(port)/"]).stdout
+        #expect(page.contains("<h2>Agents</h2>") && page.contains(" (coordinator), heartbeat "), "\(page)")
+        #expect(page.contains(">InSync<") && page.contains(#"href="/pipelines/shop/stages/staging""#))
+        let audit = try runProcess(["curl", "-s", "http://127.0.0.1:\(port)/audit?type=promotion."]).stdout
+        #expect(audit.contains(">chain intact<") && audit.contains(">promotion.succeeded<"), "the chain in the table: \(audit)")
+        let promotion = try runProcess(["curl", "-s", "http://127.0.0.1:\(port)/promotions/2"]).stdout
+        #expect(promotion.contains("step <code>deploy</code>") && promotion.contains(">succeeded<"), "\(promotion)")
         try other.write("sqlite.yaml", "source: {url: \(fixture.remote), branch: main}\nstate: {path: ./copy-from}\n")
         let copy = try runProcess(
             [agentBinary(), "state", "copy", "--from", other.sub("sqlite.yaml"), "--to", other.sub("agent.yaml")],
