@@ -65,7 +65,8 @@ struct RunCommand: AsyncParsableCommand {
             let token = http.readTokenEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
             // A connection of its own: a page reading the whole chain must not hold the writer's connection.
             let reading = HTTPServer.Reading(
-                web: WebSources(store: try StateStores.reader(config), config: config), access: ReadAccess(token: token))
+                web: WebSources(store: try StateStores.reader(config), config: config, planned: { runtime.latestPlan }),
+                access: ReadAccess(token: token))
             services.append(
                 try HTTPServer.application(
                     listen: http.listen, runtime: runtime, reading: reading, verifier: verifier, logger: logger))

@@ -17,6 +17,7 @@ final class AgentRuntime: @unchecked Sendable {
     private var lastGoodFetch: Date?
     private var failingSince: Date?
     private var lastError: String?
+    private var lastPlan: Plan?
 
     init(pollInterval: TimeInterval, shutdownGrace: Duration) {
         self.pollInterval = pollInterval
@@ -63,6 +64,14 @@ final class AgentRuntime: @unchecked Sendable {
     }
 
     func loopStarted() { condition.withLock { loopRunning = true } }
+
+    /// The plan of the last pass, for the web page (`StatusReport.current(planned:)`).
+    func planned(_ plan: Plan?) {
+        guard let plan else { return }
+        condition.withLock { lastPlan = plan }
+    }
+
+    var latestPlan: Plan? { condition.withLock { lastPlan } }
     func loopStopped(_ reason: String) { condition.withLock { (loopRunning, loopEnded) = (false, reason) } }
 
     func fetchSucceeded(at now: Date = Date()) {

@@ -62,6 +62,7 @@ final class ReconcilerService: Service, @unchecked Sendable {
                 // Promotions run on their own threads; fetching, planning and webhooks go on meanwhile.
                 let summary = try loop.runOnce(waitForPromotions: false, fetchAtOnce: runtime.takePush())
                 backoff.reset()
+                runtime.planned(summary.plan)
                 runtime.metrics.record(summary, passTime: ContinuousClock.now - started, store: session.store)
                 for promotion in summary.promotions {
                     logger.info(

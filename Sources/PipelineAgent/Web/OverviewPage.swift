@@ -26,55 +26,51 @@ enum OverviewPage {
     }
 
     /// One pipeline's section, and whether the mirror knew every commit it names (else it is not worth keeping).
-    static func section(_ pipeline: PipelinePlan, commits: CommitLookup) -> (context: [String: Any], complete: Bool) {
+    static func section(_ pipeline: PipelinePlan, commits: CommitLookup) -> (section: PipelineSection, complete: Bool) {
         var shown = Set<String>()
         var complete = true
         let stages = pipeline.stages.map { stage in
-            let (fields, known) = self.stage(pipeline.name, stage, commits, shown: &shown)
+            let (card, known) = self.stage(pipeline.name, stage, commits, shown: &shown)
             complete = complete && known
-            return fields
+            return card
         }
-        var fields: [String: Any] = [
-            "name": PageFormat.text(pipeline.name), "anchor": "p-" + PageFormat.segment(pipeline.name), "stages": stages,
-        ]
-        if let phase = pipeline.phase {
-            fields["invalid"] = [
-                "phase": phase.rawValue, "tone": PageFormat.tone(phase), "reason": PageFormat.text(pipeline.reason ?? ""),
-            ]
+        let invalid = pipeline.phase.map { phase in
+            (phase: phase.rawValue, tone: PageFormat.tone(phase), reason: PageFormat.text(pipeline.reason ?? ""))
         }
-        return (fields, complete)
+        let section = PipelineSection(
+            name: PageFormat.text(pipeline.name), anchor: "p-" + PageFormat.segment(pipeline.name), invalid: invalid,
+            stages: stages)
+        return (section, complete)
     }
 
     /// A stage card. A running commit's subject and author are shown at its first mention in the pipeline
     /// (`shown`), a desired one's always. The reason is left out when it only says what runs.
     static func stage(
         _ pipeline: String, _ stage: StagePlan, _ commits: CommitLookup, shown: inout Set<String>
-    ) -> (fields: [String: Any], complete: Bool) {
-        var fields: [String: Any] = [
-            "name": PageFormat.text(stage.name), "href": PageFormat.stageURL(pipeline, stage.name),
-            "phase": stage.phase.rawValue, "tone": PageFormat.tone(stage.phase),
-            "health": stage.health.rawValue, "healthTone": PageFormat.tone(stage.health),
-            "floor": floorLines(stage.floor),
-        ]
+    ) -> (card: StageCard, complete: Bool) {
         var complete = true
-        for (key, id) in [("current", stage.current), ("desired", stage.desired != stage.current ? stage.desired : nil)] {
-            guard let id else { continue }
-            var commit = PageFormat.commit(id, commits) ?? [:]
-            complete = complete && commit["subject"] != nil
-            // The desired commit keeps its subject: it is what the stage is about to run or waits to.
-            if !shown.insert(id).inserted, key == "current" { commit["subject"] = nil }
-            fields[key] = commit
+        func commit(_ id: String?, keepSubject: Bool) -> StageCard.Commit? {
+            guard let id else { return nil }
+            let summary = commits.summary(id)
+            complete = complete && summary != nil
+            let repeated = !shown.insert(id).inserted && !keepSubject
+            return StageCard.Commit(
+                short: String(id.prefix(12)), subject: repeated ? nil : summary.map { PageFormat.text($0.subject) },
+                author: summary.map { PageFormat.text($0.authorName.isEmpty ? $0.authorEmail : $0.authorName) })
         }
-        if !(stage.phase == .inSync && stage.reason == "running \(stage.current?.prefix(12) ?? "")") {
-            fields["reason"] = PageFormat.text(stage.reason)
-        }
-        fields["stale"] = stage.approvals.stale.map { stale in
-            [
-                "approver": PageFormat.text(stale.approver), "commit": String(stale.commit.prefix(12)),
-                "changes": stale.changes.map(PageFormat.text),
-            ] as [String: Any]
-        }
-        return (fields, complete)
+        let current = commit(stage.current, keepSubject: false)
+        // The desired commit keeps its subject: it is what the stage is about to run or waits to.
+        let desired = stage.desired != stage.current ? commit(stage.desired, keepSubject: true) : nil
+        let saysOnlyWhatRuns = stage.phase == .inSync && stage.reason == "running \(stage.current?.prefix(12) ?? "")"
+        let card = StageCard(
+            name: PageFormat.text(stage.name), href: PageFormat.stageURL(pipeline, stage.name),
+            phase: stage.phase.rawValue, tone: PageFormat.tone(stage.phase), health: stage.health.rawValue,
+            healthTone: PageFormat.tone(stage.health), current: current, desired: desired,
+            reason: saysOnlyWhatRuns ? nil : PageFormat.text(stage.reason), floor: floorLines(stage.floor),
+            stale: stage.approvals.stale.map { stale in
+                (PageFormat.text(stale.approver), String(stale.commit.prefix(12)), stale.changes.map(PageFormat.text))
+            })
+        return (card, complete)
     }
 
     /// One line a `protect` rule: `floor protect[0]: promotion auto → manual; approvals.required 0 → 2` (the facts

@@ -1,12 +1,12 @@
 /// The pages' Mustache templates. `{{name}}` escapes HTML; the templates never use the triple-brace or ampersand
 /// tags (a test reads them to make sure), so nothing from the repository or a step reaches the page unescaped.
 /// Each starts with the content-type pragma of `PageEscaping` (the library's own HTML escaping, made fast).
-/// Markup is terse on purpose: the overview of 1,000 pipelines must stay under 1 MB.
+/// The stage cards are written by `HTMLWriter` (the overview's thousands of them); markup is terse on purpose:
+/// the overview of 1,000 pipelines must stay under 1 MB.
 enum PageTemplates {
     static let all: [String: String] = [
-        "layout": layout, "pageTop": pageTop, "pageBottom": pageBottom, "overview": overview,
-        "pipelineSection": pipelineSection, "stage": stage, "promotion": promotion, "audit": audit, "message": message,
-        "stageCard": stageCard, "recordTable": recordTable,
+        "layout": layout, "pageTop": pageTop, "pageBottom": pageBottom, "overview": overview, "stageHead": stageHead,
+        "stageBody": stageBody, "promotion": promotion, "audit": audit, "message": message, "recordTable": recordTable,
     ]
 
     static let pragma = "{{% CONTENT_TYPE: \(PageEscaping.name)}}"
@@ -36,16 +36,6 @@ enum PageTemplates {
 
     static let layout = "\(pragma){{>pageTop}}{{$content}}{{/content}}{{>pageBottom}}"
 
-    static let stageCard = """
-        \(pragma)<div class="{{tone}}"><h3><a href="{{href}}">{{name}}</a> <b class="{{tone}}">{{phase}}</b> <b class="{{healthTone}}">health {{health}}</b></h3>\
-        {{#current}}<p>running <code>{{short}}</code>{{#subject}} {{subject}} <i>{{author}}</i>{{/subject}}</p>{{/current}}{{^current}}<p>running nothing yet</p>{{/current}}\
-        {{#desired}}<p>desired <code>{{short}}</code>{{#subject}} {{subject}} <i>{{author}}</i>{{/subject}}</p>{{/desired}}\
-        {{#reason}}<p>{{reason}}</p>{{/reason}}\
-        {{#floor}}<p class="fl">{{.}}</p>{{/floor}}\
-        {{#stale}}<p class="stale">approval by {{approver}} (commit <code>{{commit}}</code>) is stale: the stage spec changed{{#changes}}<br><code>{{.}}</code>{{/changes}}</p>{{/stale}}\
-        </div>
-        """
-
     static let overview = """
         \(pragma)<h1>Pipelines</h1>
         <p class="summary">{{pipelineCount}} pipelines. Stages: {{#counts}}<b class="{{tone}}">{{count}} {{phase}}</b> {{/counts}}</p>
@@ -55,19 +45,14 @@ enum PageTemplates {
 
         """
 
-    static let pipelineSection = """
-        \(pragma)<section id="{{anchor}}"><h2>{{name}}</h2>\
-        {{#invalid}}<p><b class="{{tone}}">{{phase}}</b> {{reason}}</p>{{/invalid}}\
-        {{#stages}}{{>stageCard}}{{/stages}}</section>
+    static let stageHead = """
+        \(pragma)<p class="crumbs"><a href="{{overviewAnchor}}">{{pipeline}}</a> / {{stage}}</p>
+        <h1>{{pipeline}} / {{stage}}</h1>
 
         """
 
-    static let stage = """
-        \(pragma){{<layout}}{{$content}}
-        <p class="crumbs"><a href="{{overviewAnchor}}">{{pipeline}}</a> / {{stage}}</p>
-        <h1>{{pipeline}} / {{stage}}</h1>
-        {{#now}}<div class="card">{{>stageCard}}</div>{{/now}}
-        <h2>Promotions</h2>
+    static let stageBody = """
+        \(pragma)        <h2>Promotions</h2>
         {{^promotions}}<p>None yet.</p>{{/promotions}}
         {{#promotions}}<table><thead><tr><th>#</th><th>candidate</th><th>started</th><th>took</th><th>outcome</th><th>approved by</th><th>reason</th></tr></thead><tbody>
         {{#rows}}<tr><td><a href="{{href}}">#{{id}}</a></td><td>{{#candidate}}<code>{{short}}</code> {{subject}} <i>{{author}}</i>{{/candidate}}</td><td>{{started}}<br><i>{{age}}</i></td><td>{{duration}}</td><td><b class="{{tone}}">{{outcome}}</b></td><td>{{approvers}}</td><td>{{reason}}</td></tr>
@@ -79,7 +64,6 @@ enum PageTemplates {
         {{#rows}}<tr><td>{{seq}}</td><td>{{time}}</td><td>{{from}}</td><td><b class="{{tone}}">{{to}}</b></td><td>{{#checks}}{{.}}<br>{{/checks}}</td></tr>
         {{/rows}}</tbody></table>{{/health}}
         <p><a href="{{auditHref}}">This stage's audit records</a></p>
-        {{/content}}{{/layout}}
         """
 
     static let recordTable = """

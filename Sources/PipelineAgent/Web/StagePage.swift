@@ -11,7 +11,7 @@ enum StagePage {
     static func context(
         pipeline: String, stage: String, sources: WebSources, now: Date
     ) throws -> [String: Any]? {
-        let plan = try StatusReport.current(sources.store)
+        let plan = try sources.status()
         let planned = plan.pipelines.first { $0.name == pipeline }?.stages.first { $0.name == stage }
         let promotions = try sources.store.promotions().filter { $0.key.pipeline == pipeline && $0.key.stage == stage }
         guard planned != nil || !promotions.isEmpty else { return nil }
@@ -31,7 +31,7 @@ enum StagePage {
             records.filter { $0.type == "health.changed" }.reversed().prefix(historyLimit).map(healthRow))
         if promotions.count > historyLimit { context["olderPromotions"] = promotions.count - historyLimit }
         var shown = Set<String>()
-        if let planned { context["now"] = OverviewPage.stage(pipeline, planned, sources.commits, shown: &shown).fields }
+        if let planned { context["card"] = OverviewPage.stage(pipeline, planned, sources.commits, shown: &shown).card }
         return context
     }
 

@@ -8,7 +8,7 @@ enum WebRoutes {
     static func add(to router: some RouterMethods<BasicRequestContext>, sources: WebSources, pages: PageRenderer) {
         router.get("/") { _, _ -> Response in
             let (started, now) = (ContinuousClock.now, Date())
-            return pages.overview(try StatusReport.current(sources.store), commits: sources.commits, started: started, now: now)
+            return pages.overview(try sources.status(), commits: sources.commits, started: started, now: now)
         }
         router.get("pipelines/:pipeline/stages/:stage") { _, context -> Response in
             let (started, now) = (ContinuousClock.now, Date())
@@ -19,7 +19,8 @@ enum WebRoutes {
                     "No such stage", "The agent knows no stage \(pipeline)/\(stage).", status: .notFound, started: started,
                     now: now)
             }
-            return pages.page("stage", page, started: started, now: now)
+            return pages.withCard(
+                head: "stageHead", card: page["card"] as? StageCard, body: "stageBody", page, started: started, now: now)
         }
         router.get("promotions/:id") { _, context -> Response in
             let (started, now) = (ContinuousClock.now, Date())

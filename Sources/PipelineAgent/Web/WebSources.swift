@@ -11,13 +11,26 @@ struct WebSources: Sendable {
     /// Step logs are redacted again on the way out (a secret granted after the run included).
     let redactor: SecretRedactor
     let chain: ChainStatus
+    /// The plan the agent made at its last pass, when it is the only agent on its state (SQLite): the page then
+    /// need not decode the stored plan. Nil with PostgreSQL, where the coordinator's stored plan is the one.
+    let planned: @Sendable () -> Plan?
 
-    init(store: any StateReader, config: AgentConfig) {
+    init(store: any StateReader, config: AgentConfig, planned: @escaping @Sendable () -> Plan? = { nil }) {
         self.store = store
         self.config = config
+        if store is PostgresStateStore {
+            self.planned = { nil }
+        } else {
+            self.planned = planned
+        }
         commits = CommitLookup(mirrorPath: "\(config.stateDirectory)/mirror.git")
         redactor = StepEnvironment(config: config).redactor
         chain = ChainStatus(store: store, config: config)
+    }
+
+    /// What `status` shows, as of now.
+    func status() throws -> Plan {
+        try StatusReport.current(store, planned: planned())
     }
 
     /// The audit records matching `filter`, oldest first, from whichever store keeps the chain.

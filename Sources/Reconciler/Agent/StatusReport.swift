@@ -2,11 +2,12 @@ import Foundation
 
 /// The stages as the state store knows them: the last pass's plan with the recorded candidates and health.
 public enum StatusReport {
-    public static func current(_ store: any StateReader) throws -> Plan {
-        var plan = try store.lastPlan() ?? Plan(pipelines: [])
-        let (records, promotions) = try store.stagesAndPromotions()
-        let running = Dictionary(
-            promotions.filter { $0.status == .running }.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+    /// `planned`: the plan the running agent made at its last pass, when the caller has it in memory (the agent's
+    /// own page: the same plan the store holds, without decoding 1,000 pipelines' rows); else the stored one.
+    public static func current(_ store: any StateReader, planned: Plan? = nil) throws -> Plan {
+        var plan = try planned ?? store.lastPlan() ?? Plan(pipelines: [])
+        let (records, runningNow) = try store.stagesAndRunningPromotions()
+        let running = Dictionary(runningNow.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
         for pipelineIndex in plan.pipelines.indices {
             let name = plan.pipelines[pipelineIndex].name
             for stageIndex in plan.pipelines[pipelineIndex].stages.indices {

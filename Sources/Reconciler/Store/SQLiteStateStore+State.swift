@@ -11,6 +11,15 @@ extension SQLiteStateStore {
         try database.read { db in (try stages(in: db), try promotions(in: db)) }
     }
 
+    public func stagesAndRunningPromotions() throws -> (stages: [StageKey: StageRecord], running: [PromotionRecord]) {
+        try database.read { db in
+            let running =
+                try readCache?.promotions(in: db).filter { $0.status == .running }
+                ?? Row.fetchAll(db, sql: "SELECT * FROM promotions WHERE status = 'running' ORDER BY id").map(Self.promotion)
+            return (try stages(in: db), running)
+        }
+    }
+
     private func stages(in db: Database) throws -> [StageKey: StageRecord] {
         if let readCache { return try readCache.stages(in: db) }
         let records = try Row.fetchAll(db, sql: "SELECT * FROM stages").map(Self.stage)

@@ -71,6 +71,8 @@ public protocol StateReader: Sendable {
     /// Stages and promotions read together, as of one moment: read one after the other, a promotion that
     /// ended in between shows as verified while its stage still runs the old candidate (and was planned again).
     func stagesAndPromotions() throws -> (stages: [StageKey: StageRecord], promotions: [PromotionRecord])
+    /// Stages and the promotions running now, read together: what `status` needs, without the whole history.
+    func stagesAndRunningPromotions() throws -> (stages: [StageKey: StageRecord], running: [PromotionRecord])
     /// Operators' retries of failed candidates, oldest first (the latest per stage and candidate).
     func retries() throws -> [RetryRecord]
     /// Step runs of one promotion, in order.
@@ -317,5 +319,12 @@ extension StateStore {
     /// One agent per store (SQLite): nothing else can have promoted the stage since the plan.
     public func claimPromotion(_ action: PromotionAction, specDigest: String, at date: Date) throws -> PromotionRecord? {
         try startPromotion(action.key, candidate: action.candidate, previous: action.previous, specDigest: specDigest, at: date)
+    }
+}
+
+extension StateReader {
+    public func stagesAndRunningPromotions() throws -> (stages: [StageKey: StageRecord], running: [PromotionRecord]) {
+        let (stages, promotions) = try stagesAndPromotions()
+        return (stages, promotions.filter { $0.status == .running })
     }
 }
