@@ -42,8 +42,16 @@ struct AuditFilterOptions: ParsableArguments {
 
     private func sinceDate(now: Date) throws -> Date? {
         guard let since else { return nil }
-        if let date = AuditTime.parse(since) { return date }
-        if let age = SpecDurationParser.seconds(since) { return now.addingTimeInterval(-age) }
-        throw ValidationError("--since '\(since)' is neither an RFC 3339 time nor an age such as 2h")
+        guard let date = Self.timeBound(since, now: now) else {
+            throw ValidationError("--since '\(since)' is neither an RFC 3339 time nor an age such as 2h")
+        }
+        return date
+    }
+
+    /// A bound on audit times as people write it: an RFC 3339 time, or an age before `now` (`2h`, `7d`).
+    /// Shared with the audit page's filters.
+    static func timeBound(_ text: String, now: Date) -> Date? {
+        if let date = AuditTime.parse(text) { return date }
+        return SpecDurationParser.seconds(text).map { now.addingTimeInterval(-$0) }
     }
 }

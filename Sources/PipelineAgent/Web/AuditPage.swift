@@ -34,9 +34,10 @@ enum AuditPage {
         }
 
         private static func date(_ text: String, name: String) throws -> Date {
-            if let date = AuditTime.parse(text) { return date }
-            if let day = AuditTime.parse(text + "T00:00:00Z") { return day }
-            if let age = SpecDurationParser.seconds(text) { return Date().addingTimeInterval(-age) }
+            // A bare date too: a form is filled in by hand.
+            if let date = AuditFilterOptions.timeBound(text, now: Date()) ?? AuditTime.parse(text + "T00:00:00Z") {
+                return date
+            }
             throw PageInputError(message: "\(name) '\(text)' is neither a time (2026-11-27 or RFC 3339) nor an age (2h, 7d)")
         }
 

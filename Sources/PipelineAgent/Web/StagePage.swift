@@ -13,7 +13,8 @@ enum StagePage {
     ) throws -> [String: Any]? {
         let plan = try sources.status()
         let planned = plan.pipelines.first { $0.name == pipeline }?.stages.first { $0.name == stage }
-        let promotions = try sources.store.promotions().filter { $0.key.pipeline == pipeline && $0.key.stage == stage }
+        // What `history` shows, newest first.
+        let promotions = try PromotionHistoryReport.entries(sources.store, pipeline: pipeline, stage: stage, limit: .max)
         guard planned != nil || !promotions.isEmpty else { return nil }
         let records = try sources.auditRecords(AuditFilter(pipeline: pipeline, stage: stage))
         let approvers = approversByPromotion(records)
@@ -24,7 +25,7 @@ enum StagePage {
             "auditHref": "/audit" + PageFormat.query([("pipeline", pipeline), ("stage", stage)]),
         ]
         context["promotions"] = PageFormat.table(
-            promotions.reversed().prefix(historyLimit).map {
+            promotions.prefix(historyLimit).map {
                 row($0, approvers: approvers[$0.id] ?? [], commits: sources.commits, now: now)
             })
         context["health"] = PageFormat.table(
@@ -36,19 +37,17 @@ enum StagePage {
     }
 
     private static func row(
-        _ promotion: PromotionRecord, approvers: [String], commits: CommitLookup, now: Date
+        _ promotion: PromotionHistoryReport.Entry, approvers: [String], commits: CommitLookup, now: Date
     ) -> [String: Any] {
         var fields: [String: Any] = [
             "id": promotion.id, "href": PageFormat.promotionURL(promotion.id),
             "candidate": PageFormat.commit(promotion.candidate, commits) ?? [:],
-            "started": PageFormat.time(promotion.startedAt), "age": PageFormat.age(promotion.startedAt, now: now),
-            "outcome": promotion.status.rawValue, "tone": PageFormat.tone(outcome: promotion.status.rawValue),
+            "started": PageFormat.time(promotion.startedAt),
+            "outcome": promotion.status, "tone": PageFormat.tone(outcome: promotion.status),
             "approvers": approvers.map(PageFormat.text).joined(separator: ", "),
         ]
-        if let ended = promotion.endedAt {
-            fields["duration"] = PageFormat.duration(
-                milliseconds: Int64((ended.timeIntervalSince(promotion.startedAt) * 1000).rounded()))
-        }
+        if let started = AuditTime.parse(promotion.startedAt) { fields["age"] = PageFormat.age(started, now: now) }
+        if let duration = promotion.durationMs { fields["duration"] = PageFormat.duration(milliseconds: duration) }
         if let reason = promotion.reason { fields["reason"] = PageFormat.text(reason) }
         return fields
     }
